@@ -1,0 +1,124 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The collector's modules (LambdaWire, LanternStore, Collector) stay off Foundation and Hummingbird:
+// see docs/DESIGN.md for the size and RSS figures behind that rule.
+let package = Package(
+    name: "lantern",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lantern", targets: ["lantern"]),
+        .executable(name: "lantern-extension", targets: ["lantern-extension"]),
+        .executable(name: "lantern-bench", targets: ["lantern-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.4.0"),
+    ],
+    targets: [
+        // C libraries
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+
+        // Wire formats of the Lambda Runtime, Extensions, Telemetry and Logs APIs.
+        .target(name: "LambdaWire"),
+
+        // The SQLite store: migrations from schema/, Recorder (the single writer), History (readers).
+        .target(
+            name: "LanternStore",
+            dependencies: ["CSQLite"],
+            resources: []
+        ),
+
+        // The collector that runs as the Lambda extension.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "LambdaWire",
+                "LanternStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
+
+        // The local Lambda sandbox.
+        .target(
+            name: "Emulator",
+            dependencies: [
+                "LambdaWire",
+                "LanternStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+
+        // The ncurses dashboard.
+        .target(name: "Dashboard", dependencies: ["LanternStore", "CNCurses"]),
+
+        // Executables
+        .executableTarget(
+            name: "lantern",
+            dependencies: [
+                "LambdaWire", "LanternStore", "Collector", "Emulator", "Dashboard",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "lantern-extension", dependencies: ["Collector"]),
+        .executableTarget(
+            name: "lantern-bench",
+            dependencies: [
+                "LanternStore", "LambdaWire", "Dashboard", "CSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
+        // Tests
+        .testTarget(name: "LambdaWireTests", dependencies: ["LambdaWire"]),
+        .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "CSQLite"]),
+        .testTarget(name: "CollectorTests", dependencies: [
+            "Collector", "LanternStore", "LambdaWire",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
+        .testTarget(name: "EmulatorTests", dependencies: [
+            "Emulator", "LambdaWire",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "LanternStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "LanternStore", "LambdaWire",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+    ]
+)

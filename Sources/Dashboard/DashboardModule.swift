@@ -1,0 +1,2 @@
+// Placeholder until the Dashboard issue lands; replaced by its real sources.
+enum DashboardModule {}

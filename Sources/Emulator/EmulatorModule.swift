@@ -1,0 +1,2 @@
+// Placeholder until the Emulator issue lands; replaced by its real sources.
+enum EmulatorModule {}

@@ -1,0 +1,2 @@
+// Placeholder until the LambdaWire issue lands; replaced by its real sources.
+enum LambdaWireModule {}

@@ -1,0 +1,2 @@
+// Placeholder until the collector issue lands.
+print("lantern-extension")

@@ -1,0 +1,14 @@
+import LanternStore
+import ArgumentParser
+
+/// `lantern`: the human side of Lantern.
+@main
+struct Lantern: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lantern",
+        abstract: "See inside an AWS Lambda execution environment, live and afterwards.",
+        version: LanternVersion.current,
+        subcommands: [
+        ]
+    )
+}
