@@ -99,9 +99,13 @@ let package = Package(
         ),
 
         // Tests
-        .testTarget(name: "LambdaWireTests", dependencies: ["LambdaWire"]),
-        .testTarget(name: "LanternStoreTests", dependencies: ["LanternStore", "CSQLite"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LambdaWireTests", dependencies: [
+            "TestSupport","LambdaWire"]),
+        .testTarget(name: "LanternStoreTests", dependencies: [
+            "TestSupport","LanternStore", "CSQLite"]),
         .testTarget(name: "CollectorTests", dependencies: [
+            "TestSupport",
             "Collector", "LanternStore", "LambdaWire",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,12 +114,15 @@ let package = Package(
             .product(name: "CompressNIO", package: "compress-nio"),
         ]),
         .testTarget(name: "EmulatorTests", dependencies: [
+            "TestSupport",
             "Emulator", "LambdaWire",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "LanternStore"]),
+        .testTarget(name: "DashboardTests", dependencies: [
+            "TestSupport","Dashboard", "LanternStore"]),
         .testTarget(name: "EndToEndTests", dependencies: [
+            "TestSupport",
             "LanternStore", "LambdaWire",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
