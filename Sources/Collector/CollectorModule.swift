@@ -1,2 +1,0 @@
-// Placeholder until the Collector issue lands; replaced by its real sources.
-enum CollectorModule {}
