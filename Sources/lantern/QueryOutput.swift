@@ -8,7 +8,7 @@ enum QueryOutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Renders a `QueryResult` as an aligned table, a JSON array of objects, or CSV with a header row.
-/// Columns named `*_at` are epoch microseconds: ISO-8601 in tables, numeric in JSON/CSV (plus `*_at_iso` in JSON).
+/// Columns named `at` or `*_at` are epoch microseconds: ISO-8601 in tables, numeric in JSON/CSV (plus `*_at_iso` in JSON).
 struct QueryOutput {
     var format: QueryOutputFormat
     /// In table form, show only these columns (when present); JSON and CSV always show all.
@@ -22,7 +22,7 @@ struct QueryOutput {
         }
     }
 
-    static func isTime(_ column: String) -> Bool { column.hasSuffix("_at") }
+    static func isTime(_ column: String) -> Bool { column == "at" || column.hasSuffix("_at") }
 
     static func iso8601(micros: Int64) -> String {
         let formatter = ISO8601DateFormatter()

@@ -67,6 +67,8 @@ struct QueryCommandTests {
         #expect(last["request_id"] as? String == "req-9")
         #expect((last["invoked_at"] as? NSNumber)?.int64Value == 9_000_000, "times stay numeric in JSON")
         #expect(last["invoked_at_iso"] as? String == "1970-01-01T00:00:09.000Z")
+        let events = try Self.lantern(["query", "events", "--db", db, "--format", "table"])
+        #expect(events.stdout.contains("1970-01-01T00:00:00.000Z  env-1"), "the `at` column is a time too: \(events.stdout)")
         let csv = try Self.lantern(["query", "logs", "--db", db, "--format", "csv"])
         #expect(csv.stdout.contains("\"boom, \"\"quoted\"\"\""), "CSV quotes commas and quotes")
     }
