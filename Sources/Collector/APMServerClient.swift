@@ -49,9 +49,9 @@ public struct APMServerClient: Sendable {
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: .init(connect: configuration.sendTimeout, read: nil),
+            connectionPool: .init(idleTimeout: .seconds(60)),
             decompression: .disabled
         )
-        httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60))
         httpConfiguration.httpVersion = .http1Only
         self.http = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: httpConfiguration)
     }

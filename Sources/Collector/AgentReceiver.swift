@@ -53,7 +53,7 @@ public actor AgentReceiver {
 
     /// Binds and starts serving; returns the bound port (pass port 0 for an ephemeral one).
     public func start() async throws -> Int {
-        guard case .idle = state else { throw IntakeError(.malformedLine, "receiver already started") }
+        guard case .idle = state else { throw ReceiverError(.alreadyStarted, "the agent receiver was started before") }
         let server = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -185,7 +185,7 @@ public actor AgentReceiver {
             return Self.errorResponse(.methodNotAllowed, "use POST for /intake/v2/events", extra: ["Allow": "POST"])
         }
         let body: ByteBuffer
-        do {
+        do throws(IntakeError) {
             if request.tooLarge {
                 throw IntakeError(.bodyTooLarge, "body of \(request.receivedBytes) bytes exceeds \(configuration.maxBodyBytes)")
             }
@@ -209,7 +209,8 @@ public actor AgentReceiver {
                 requestID: batch.transactions.first?.requestID)
             let errors = rejected.prefix(20).map { "line \($0.line): \($0.reason)" }
             return Self.jsonResponse(
-                .badRequest, ["accepted": .int(Int64(batch.events.count)), "errors": .array(errors.map { ["message": .string($0)] })])
+                .badRequest,
+                ["accepted": .int(Int64(batch.events.count)), "errors": .array(errors.map { JSONValue.object(["message": .string($0)]) })])
         }
         var response = Response(status: .accepted)
         response.body = ByteBuffer(string: "ok")
@@ -236,7 +237,7 @@ public actor AgentReceiver {
             return Self.errorResponse(.badRequest, "missing header \(Self.requestIDHeader)")
         }
         let registration: TransactionRegistration
-        do {
+        do throws(IntakeError) {
             if request.tooLarge {
                 throw IntakeError(.bodyTooLarge, "body of \(request.receivedBytes) bytes exceeds \(configuration.maxBodyBytes)")
             }

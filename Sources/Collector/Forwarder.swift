@@ -234,21 +234,21 @@ public actor Forwarder {
         guard !pending.isEmpty else { return nil }
         var lines: [ByteBuffer] = []
         var bytes = 0
-        var owner: String??
+        var owners = Set<String?>()
         while let line = pending.first,
             lines.isEmpty
                 || (lines.count < configuration.maxBatchEvents && bytes + line.readableBytes + 1 <= configuration.maxBatchBytes)
         {
             _ = pending.removeFirst()
-            let lineOwner = pendingRequestIDs.removeFirst()
-            // A batch names a request id only when all its events belong to that one request.
-            if owner == nil { owner = .some(lineOwner) } else if owner! != lineOwner { owner = .some(nil) }
+            owners.insert(pendingRequestIDs.removeFirst())
             lines.append(line)
             bytes += line.readableBytes + 1
         }
         pendingBytes -= bytes
         pendingSince = pending.isEmpty ? nil : .now()
-        return Batch(lines: lines, bytes: bytes, requestID: (owner ?? nil) ?? requestID, attempt: 1)
+        // A batch names a request id only when all its events belong to that one request.
+        let owner = owners.count == 1 ? owners.first! : nil
+        return Batch(lines: lines, bytes: bytes, requestID: owner ?? requestID, attempt: 1)
     }
 
     private func holdForRetry(_ batch: Batch) {
