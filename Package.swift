@@ -94,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "lantern-bench",
             dependencies: [
-                "LanternStore", "LambdaWire", "Dashboard", "CSQLite",
+                "LanternStore", "LambdaWire", "Dashboard", "CSQLite", "Collector",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -13,8 +13,8 @@ public enum APMEvents {
     public static func proxyTransaction(
         from registration: TransactionRegistration, result: String, outcome: String?, durationMs: Double
     ) -> ByteBuffer {
-        var transaction: JSONValue =
-            (try? JSONLine.decode(JSONValue.self, from: registration.transaction))?["transaction"]
+        var transaction: IntakeJSON =
+            (try? JSONLine.decode(IntakeJSON.self, from: registration.transaction))?["transaction"]
             ?? ["id": .string(registration.transactionID)]
         if case .object = transaction {} else { transaction = ["id": .string(registration.transactionID)] }
         transaction["id"] = .string(registration.transactionID)
@@ -27,7 +27,7 @@ public enum APMEvents {
         var faas = transaction["faas"] ?? [:]
         if faas["execution"] == nil { faas["execution"] = .string(registration.requestID) }
         transaction["faas"] = faas
-        return JSONLine.encode(["transaction": transaction] as JSONValue)
+        return JSONLine.encode(["transaction": transaction] as IntakeJSON)
     }
 
     /// The outcome Elastic gives a proxy transaction: `failure` unless the status is `success` (then nil:
@@ -43,7 +43,7 @@ public enum APMEvents {
         functionARN: String? = nil, functionName: String? = nil, functionVersion: String? = nil
     ) -> ByteBuffer {
         let mebibyte = 1_048_576.0
-        var samples: [String: JSONValue] = [
+        var samples: [String: IntakeJSON] = [
             "faas.duration": ["value": .double(JSONLine.finite(durationMs))],
             "faas.billed_duration": ["value": .double(JSONLine.finite(billedDurationMs))],
             "system.memory.total": ["value": .double(Double(memorySizeMB) * mebibyte)],
@@ -51,19 +51,19 @@ public enum APMEvents {
         ]
         if let initDurationMs { samples["faas.coldstart_duration"] = ["value": .double(JSONLine.finite(initDurationMs))] }
         if let timeoutMs { samples["faas.timeout"] = ["value": .double(JSONLine.finite(timeoutMs))] }
-        var faas: JSONValue = [
+        var faas: IntakeJSON = [
             "execution": .string(requestID),
             "coldstart": .bool((initDurationMs ?? 0) > 0),
         ]
         if let functionARN { faas["id"] = .string(functionARN) }
         if let functionName { faas["name"] = .string(functionName) }
         if let functionVersion { faas["version"] = .string(functionVersion) }
-        let metricset: JSONValue = [
+        let metricset: IntakeJSON = [
             "timestamp": .int(timestampMicros),
             "faas": faas,
             "samples": .object(samples),
         ]
-        return JSONLine.encode(["metricset": metricset] as JSONValue)
+        return JSONLine.encode(["metricset": metricset] as IntakeJSON)
     }
 
     /// What the collector learns from one function log line.
@@ -81,7 +81,7 @@ public enum APMEvents {
         var fields = LogLineFields()
         let trimmed = message.drop(while: { $0 == " " || $0 == "\t" })
         if trimmed.first == "{",
-            let object = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)),
+            let object = try? JSONDecoder().decode(IntakeJSON.self, from: Data(trimmed.utf8)),
             case .object = object
         {
             func lookup(_ paths: [String]) -> String? {
@@ -110,12 +110,12 @@ public enum APMEvents {
         functionName: String? = nil, functionVersion: String? = nil
     ) -> ByteBuffer {
         let fields = logFields(of: message)
-        var faas: JSONValue = [:]
+        var faas: IntakeJSON = [:]
         if let requestID { faas["execution"] = .string(requestID) }
         if let functionARN { faas["id"] = .string(functionARN) }
         if let functionName { faas["name"] = .string(functionName) }
         if let functionVersion { faas["version"] = .string(functionVersion) }
-        var log: JSONValue = [
+        var log: IntakeJSON = [
             "@timestamp": .int(timestampMicros),
             "message": .string(message),
             "faas": faas,
@@ -124,7 +124,7 @@ public enum APMEvents {
         if let traceID = fields.traceID { log["trace.id"] = .string(traceID) }
         if let transactionID = fields.transactionID { log["transaction.id"] = .string(transactionID) }
         if let spanID = fields.spanID { log["span.id"] = .string(spanID) }
-        return JSONLine.encode(["log": log] as JSONValue)
+        return JSONLine.encode(["log": log] as IntakeJSON)
     }
 
     /// A metadata line built from the Lambda environment, used when no agent has sent metadata yet.
@@ -132,20 +132,20 @@ public enum APMEvents {
         functionName: String?, functionVersion: String?, memoryMB: Int?, region: String?, runtime: String?,
         logStream: String?, agentName: String = "lantern", agentVersion: String
     ) -> ByteBuffer {
-        var service: JSONValue = [
+        var service: IntakeJSON = [
             "name": .string(serviceName(functionName)),
             "agent": ["name": .string(agentName), "version": .string(agentVersion)],
             "framework": ["name": "AWS Lambda"],
         ]
         if let functionVersion { service["version"] = .string(functionVersion) }
         if let logStream { service["node"] = ["configured_name": .string(logStream)] }
-        var cloud: JSONValue = ["provider": "aws", "service": ["name": "lambda"]]
+        var cloud: IntakeJSON = ["provider": "aws", "service": ["name": "lambda"]]
         if let region { cloud["region"] = .string(region) }
-        var labels: JSONValue = ["lantern_synthesized_metadata": true]
+        var labels: IntakeJSON = ["lantern_synthesized_metadata": true]
         if let runtime { labels["lambda_runtime"] = .string(runtime) }
         if let memoryMB { labels["lambda_memory_mb"] = .int(Int64(memoryMB)) }
-        let metadata: JSONValue = ["service": service, "cloud": cloud, "labels": labels]
-        return JSONLine.encode(["metadata": metadata] as JSONValue)
+        let metadata: IntakeJSON = ["service": service, "cloud": cloud, "labels": labels]
+        return JSONLine.encode(["metadata": metadata] as IntakeJSON)
     }
 
     /// Service names must match `^[a-zA-Z0-9 _-]+$` in the intake schema.

@@ -210,7 +210,7 @@ public actor AgentReceiver {
             let errors = rejected.prefix(20).map { "line \($0.line): \($0.reason)" }
             return Self.jsonResponse(
                 .badRequest,
-                ["accepted": .int(Int64(batch.events.count)), "errors": .array(errors.map { JSONValue.object(["message": .string($0)]) })])
+                ["accepted": .int(Int64(batch.events.count)), "errors": .array(errors.map { IntakeJSON.object(["message": .string($0)]) })])
         }
         var response = Response(status: .accepted)
         response.body = ByteBuffer(string: "ok")
@@ -287,7 +287,7 @@ public actor AgentReceiver {
             error: reason)))
     }
 
-    static func jsonResponse(_ status: HTTPResponseStatus, _ body: JSONValue, close: Bool = false) -> Response {
+    static func jsonResponse(_ status: HTTPResponseStatus, _ body: IntakeJSON, close: Bool = false) -> Response {
         var response = Response(status: status, close: close)
         response.headers.add(name: "content-type", value: "application/json")
         response.body = JSONLine.encode(body)

@@ -47,8 +47,8 @@ struct IntakeBenchmark: AsyncParsableCommand {
         logger.logLevel = .error
         let forwarder = Forwarder(
             configuration: ForwarderConfiguration(
-                serverURL: "http://127.0.0.1:\(sink.port)", retryBufferEvents: 100_000,
-                retryBufferBytes: 64 * 1024 * 1024),
+                serverURL: "http://127.0.0.1:\(sink.port)", retryBufferBytes: 64 * 1024 * 1024,
+                retryBufferEvents: 100_000),
             recorder: nil, environmentID: "bench", logger: logger)
         let observer = NullObserver()
         let receiver = AgentReceiver(

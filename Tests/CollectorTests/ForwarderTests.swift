@@ -84,7 +84,7 @@ struct ForwarderTests {
             let forwarder = makeForwarder(serverURL: server.url, maxBatchEvents: 4)
             await forwarder.enqueue(Sample.agentBatch([Sample.metadata] + (0..<10).map { Sample.span(id: "s\($0)") }))
             #expect(await forwarder.flush(trigger: .invocation, requestID: nil, deadline: .now() + Self.deadline) == .sent)
-            #expect(await eventually { try await server.intake().reduce(0) { $0 + $1.events.count - 1 } == 10 })
+            #expect(try await eventually { try await server.intake().reduce(0) { $0 + $1.events.count - 1 } == 10 })
             let intake = try await server.intake()
             #expect(intake.allSatisfy { $0.events.count <= 5 && $0.eventKeys.first == "metadata" && $0.errors.isEmpty })
             await forwarder.shutdown(deadline: .now() + .seconds(1))

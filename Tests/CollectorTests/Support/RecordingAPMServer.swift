@@ -7,7 +7,7 @@ import NIOHTTP1
 import TestSupport
 
 /// One request the test APM Server received.
-struct RecordedRequest: Sendable {
+struct RecordedRequest {
     var kind: String
     var method: String
     var path: String
@@ -23,7 +23,6 @@ struct RecordedRequest: Sendable {
     var eventKeys: [String] { events.map(\.key) }
 }
 
-extension RecordedRequest: @unchecked Sendable {}  // `[String: Any]` from JSONSerialization: read-only after parsing.
 
 /// A running `apm_server.py`.
 final class RecordingAPMServer: Sendable {

@@ -6,15 +6,15 @@
 import FoundationEssentials
 import NIOCore
 
-/// Any JSON value.
-public enum JSONValue: Sendable, Equatable, Codable {
+/// Any JSON value (integers kept apart from doubles, unlike LambdaWire.JSONValue).
+enum IntakeJSON: Sendable, Equatable, Codable {
     case null
     case bool(Bool)
     case int(Int64)
     case double(Double)
     case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+    case array([IntakeJSON])
+    case object([String: IntakeJSON])
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -28,10 +28,10 @@ public enum JSONValue: Sendable, Equatable, Codable {
             self = .double(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
+        } else if let value = try? container.decode([IntakeJSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(try container.decode([String: IntakeJSON].self))
         }
     }
 
@@ -49,7 +49,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// The member `key` of an object, nil otherwise.
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> IntakeJSON? {
         get {
             if case .object(let members) = self { return members[key] }
             return nil
@@ -68,15 +68,15 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+extension IntakeJSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByDictionaryLiteral, ExpressibleByFloatLiteral, ExpressibleByArrayLiteral
 {
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(arrayLiteral elements: IntakeJSON...) { self = .array(elements) }
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    public init(dictionaryLiteral elements: (String, IntakeJSON)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
