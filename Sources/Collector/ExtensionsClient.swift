@@ -57,7 +57,7 @@ public final class ExtensionsClient: Sendable {
     public init(runtimeAPI: String, eventLoopGroup: any EventLoopGroup) {
         var configuration = HTTPClient.Configuration()
         // `next` blocks for as long as the environment is idle (or frozen): no read timeout.
-        configuration.timeout = .init(connect: .seconds(5), read: nil)
+        configuration.timeout = .init(connect: .seconds(2), read: nil)
         configuration.decompression = .disabled
         self.http = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
         self.baseURL = "http://\(runtimeAPI)"

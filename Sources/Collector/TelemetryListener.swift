@@ -23,7 +23,9 @@ public actor TelemetryListener {
     public init(eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.group = eventLoopGroup
         self.logger = logger
-        (deliveries, deliveriesContinuation) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<[TelemetryEvent]>.makeStream(bufferingPolicy: .unbounded)
+        self.deliveries = stream
+        self.deliveriesContinuation = continuation
     }
 
     /// Where the listener is bound and the URI to give the Telemetry API.

@@ -121,7 +121,8 @@ import Testing
         ("LANTERN_LOG_RETENTION", "-1", .invalidNumber),
         ("LANTERN_LOG_RETENTION", "lots", .invalidNumber),
     ])
-    func badValuesNameTheVariable(variable: String, value: String, code: ConfigError.Code) {
+    func badValuesNameTheVariable(_ bad: (variable: String, value: String, code: ConfigError.Code)) {
+        let (variable, value, code) = bad
         let error = #expect(throws: ConfigError.self) {
             _ = try CollectorConfig.load(environment: [variable: value], arguments: ["x"])
         }

@@ -30,8 +30,8 @@ final class Child: @unchecked Sendable {
         self.name = name
         stdoutPath = directory.appendingPathComponent("\(name).stdout").path
         stderrPath = directory.appendingPathComponent("\(name).stderr").path
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
         process.arguments = [executable] + arguments
         process.environment = environment
@@ -108,8 +108,9 @@ final class RecordingAPMServer: Sendable {
 
     init(directory: URL, http: HTTPClient, mode: String = "{}") async throws {
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/peers/apm_server.py").path
-        child = try Child(name: "apm-server", executable: TestPaths.python.path, arguments: [script, "--mode", mode],
-                          environment: ProcessInfo.processInfo.environment, directory: directory)
+        let child = try Child(name: "apm-server", executable: TestPaths.python.path, arguments: [script, "--mode", mode],
+                              environment: ProcessInfo.processInfo.environment, directory: directory)
+        self.child = child
         self.http = http
         var found: Int?
         _ = await eventually(timeout: .seconds(20)) {
@@ -131,7 +132,7 @@ final class RecordingAPMServer: Sendable {
     func recorded() async throws -> [[String: Any]] {
         let response = try await http.execute(HTTPClientRequest(url: url + "/__recorded"), timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 64 << 20)
-        let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
         return json?["requests"] as? [[String: Any]] ?? []
     }
 
@@ -226,8 +227,9 @@ final class Sandbox: Sendable {
         ]
         if eagerInit { arguments.append("--eager-init") }
         arguments += ["--", TestPaths.python.path, "-m", "awslambdaric", handler]
-        child = try Child(name: "emulator", executable: TestPaths.binary("lantern").path, arguments: arguments,
-                          environment: environment, directory: directory, workingDirectory: task)
+        let child = try Child(name: "emulator", executable: TestPaths.binary("lantern").path, arguments: arguments,
+                              environment: environment, directory: directory, workingDirectory: task)
+        self.child = child
         var url: String?
         _ = await eventually(timeout: .seconds(30)) {
             if let data = FileManager.default.contents(atPath: readyFile),
