@@ -1,5 +1,6 @@
 import Foundation
 import Subprocess
+import SystemPackage
 import Synchronization
 
 #if canImport(Glibc)
@@ -74,13 +75,13 @@ final class ChildProcess: Sendable {
             workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options)
 
         await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
-            let startedOnce = Mutex<CheckedContinuation<Void, Never>?>(started)
+            let startedOnce = OneShot(started)
             Task {
                 var ending: ChildExit
                 do {
                     let result = try await Subprocess.run(configuration, input: .none, output: .sequence, error: .sequence) { execution in
                         child.life.withLock { $0 = .running(execution.processIdentifier.value) }
-                        startedOnce.withLock { $0?.resume(); $0 = nil }
+                        startedOnce.fire()
                         await withTaskGroup(of: Void.self) { group in
                             group.addTask { await Self.readLines(execution.standardOutput, onLine) }
                             group.addTask { await Self.readLines(execution.standardError, onLine) }
@@ -94,7 +95,7 @@ final class ChildProcess: Sendable {
                     ending = .launchFailed("\(error)")
                 }
                 child.finish(ending)
-                startedOnce.withLock { $0?.resume(); $0 = nil }
+                startedOnce.fire()
                 onExit(ending)
             }
         }
@@ -151,5 +152,17 @@ final class ChildProcess: Sendable {
             // The pipe broke: the child is gone; its last partial line follows.
         }
         if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
+    }
+}
+
+/// Resumes a continuation at most once, from whichever path gets there first.
+private final class OneShot: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Void, Never>?>
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = Mutex(continuation) }
+
+    func fire() {
+        let c = continuation.withLock { c in defer { c = nil }; return c }
+        c?.resume()
     }
 }

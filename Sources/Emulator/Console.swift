@@ -11,7 +11,7 @@ final class Console: Sendable {
     /// Writes one line (a newline is added).
     func line(_ text: String) {
         let data = Data((text + "\n").utf8)
-        lock.withLock { _ in FileHandle.standardOutput.write(data) }
+        lock.withLock { _ in try? FileHandle.standardOutput.write(contentsOf: data) }
     }
 
     /// Echoes a child's line with its source as prefix, unless quiet.
@@ -23,6 +23,6 @@ final class Console: Sendable {
     /// A note from the emulator itself, on stderr so stdout stays machine-readable.
     func note(_ text: String) {
         let data = Data(("lantern emulate: " + text + "\n").utf8)
-        lock.withLock { _ in FileHandle.standardError.write(data) }
+        lock.withLock { _ in try? FileHandle.standardError.write(contentsOf: data) }
     }
 }

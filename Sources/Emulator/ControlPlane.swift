@@ -67,13 +67,13 @@ struct ControlPlane: Sendable {
             case .terminated:
                 throw APIFailure(500, "Runtime.Terminated", "the execution environment is shutting down")
             }
-        case ["runtime", "invocation", let id, "response"]:
+        case _ where parts.count == 4 && parts[0] == "runtime" && parts[1] == "invocation" && parts[3] == "response":
             try Self.require(request, .POST)
-            try await sandbox.runtimeResponse(id, post(request))
+            try await sandbox.runtimeResponse(parts[2], post(request))
             return Self.accepted
-        case ["runtime", "invocation", let id, "error"]:
+        case _ where parts.count == 4 && parts[0] == "runtime" && parts[1] == "invocation" && parts[3] == "error":
             try Self.require(request, .POST)
-            try await sandbox.runtimeError(id, post(request))
+            try await sandbox.runtimeError(parts[2], post(request))
             return Self.accepted
         case ["runtime", "init", "error"]:
             try Self.require(request, .POST)

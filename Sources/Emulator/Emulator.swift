@@ -26,6 +26,8 @@ public final class Emulator: Service {
 
     public func run() async throws {
         try configuration.validate()
+        // A reader of our stdout going away must not kill the sandbox (and orphan its children).
+        signal(SIGPIPE, SIG_IGN)
         let group = MultiThreadedEventLoopGroup.singleton
         let api: HTTPServer
         let invoke: HTTPServer

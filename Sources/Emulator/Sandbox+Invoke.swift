@@ -108,7 +108,7 @@ extension Sandbox {
 
     /// `platform.runtimeDone` for the current invocation (once).
     func runtimeDone(status: TelemetryStatus, errorType: String?, producedBytes: Int? = nil, receivedAtMillis: Int64? = nil) {
-        guard let result = withInvocation({ inv -> Invocation? in
+        guard let result = withInvocation(nil, { (inv: inout Invocation) -> Invocation? in
             guard !inv.runtimeDone else { return nil }
             inv.runtimeDone = true
             if inv.status == .success {

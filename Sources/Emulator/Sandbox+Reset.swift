@@ -59,6 +59,8 @@ extension Sandbox {
         subscriptionsOpen = false
         initTimeoutTask?.cancel()
         initTimeoutTask = nil
+        // From here on, events of these processes are stale, and a launch still in flight kills its child.
+        generation += 1
         // Extensions get what is buffered (the last report) before their SHUTDOWN.
         await flushTelemetry()
 
@@ -95,7 +97,6 @@ extension Sandbox {
         }
 
         // Forget this generation; answer whatever still long-polls.
-        generation += 1
         if let waiter = runtimeWaiter {
             runtimeWaiter = nil
             waiter.resume(returning: .terminated)

@@ -37,7 +37,7 @@ final class EmulatorProcess: @unchecked Sendable {
     ) async throws -> EmulatorProcess {
         let ready = workspace.root.appendingPathComponent("ready-\(UUID().uuidString.prefix(6)).json")
         let output = workspace.root.appendingPathComponent("emulator-\(UUID().uuidString.prefix(6)).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let process = Process()
         process.executableURL = TestPaths.binary("lantern")
         process.arguments = ["emulate", "--address", "127.0.0.1:0", "--api-address", "127.0.0.1:0",
