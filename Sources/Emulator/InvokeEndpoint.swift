@@ -33,7 +33,6 @@ struct InvokeEndpoint: Sendable {
         }
         let invoke = InvokeRequest(
             payload: request.body.readableBytes > 0 ? request.body : ByteBuffer(string: "{}"),
-            contentType: request.headers.first(name: "Content-Type"),
             traceID: request.headers.first(name: InvokeAPI.Header.traceID).flatMap { $0.isEmpty ? nil : $0 },
             clientContext: clientContext,
             tenantID: request.headers.first(name: InvokeAPI.Header.tenantID))

@@ -48,7 +48,9 @@ extension Sandbox {
         let event = RuntimeInvokeEvent(
             requestID: requestID, deadlineMs: deadline, functionARN: configuration.functionARN, traceID: traceID,
             clientContext: request.clientContext, tenantID: request.tenantID,
-            contentType: request.contentType ?? "application/json", payload: request.payload)
+            // Invoke events are JSON whatever the caller said (as RIE and the Invoke API treat them); awslambdaric
+            // would hand a handler raw bytes for any other content type.
+            contentType: "application/json", payload: request.payload)
         runtime = .invoked(requestID: requestID)
         if let waiter = runtimeWaiter {
             runtimeWaiter = nil

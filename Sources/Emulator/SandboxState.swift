@@ -143,7 +143,6 @@ enum InvokeOutcome: Sendable {
 /// An invoke as the caller sent it.
 struct InvokeRequest: Sendable {
     var payload: ByteBuffer
-    var contentType: String?
     var traceID: String?
     var clientContext: String?
     var tenantID: String?
