@@ -69,7 +69,7 @@ let package = Package(
         ),
 
         // The ncurses dashboard.
-        .target(name: "Dashboard", dependencies: ["LanternStore", "CNCurses"]),
+        .target(name: "Dashboard", dependencies: ["LanternStore", "CNCurses", "CSQLite"]),
 
         // Executables
         .executableTarget(
