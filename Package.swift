@@ -72,7 +72,7 @@ let package = Package(
         ),
 
         // The ncurses dashboard.
-        .target(name: "Dashboard", dependencies: ["LanternStore", "CNCurses", "CSQLite"]),
+        .target(name: "Dashboard", dependencies: ["LanternStore", "CNCurses"]),
 
         // Executables
         .executableTarget(

@@ -17,9 +17,7 @@ public struct DashboardApp {
     /// Runs until `q` or a stop signal. Returns the process exit status.
     public func run() -> Int32 {
         // A file that is not a store (or too new) is an error before the terminal is taken over.
-        if let problem = StoreTail.probe(path: path), problem.code == .notLanternStore || problem.code == .newerSchema
-            || problem.code == .sqlite
-        {
+        if let problem = StoreTail.probe(path: path), problem.code == .notLanternStore || problem.code == .newerSchema {
             FileHandle.standardError.write(Data("lantern dash: \(problem.message)\n".utf8))
             return 1
         }

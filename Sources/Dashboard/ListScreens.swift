@@ -90,7 +90,7 @@ struct ListScreens {
         }
     }
 
-    private func invocation(_ r: InvocationRow, bar width: Int) -> StyledLine {
+    private func invocation(_ r: InvocationListRow, bar width: Int) -> StyledLine {
         var line = StyledLine()
         line.append(" " + Format.clock(r.invokedAt) + "  ")
         line.append(Format.pad(Format.shortID(r.requestID), 8, glyphs: glyphs) + " ")
@@ -119,7 +119,7 @@ struct ListScreens {
     }
 
     /// Handler time, then post-runtime time, against the timeout: `█████▒▒·············`.
-    func bar(_ r: InvocationRow, width: Int) -> [StyledSpan] {
+    func bar(_ r: InvocationListRow, width: Int) -> [StyledSpan] {
         guard let timeout = r.timeoutMs, timeout > 0 else {
             return [StyledSpan(String(repeating: " ", count: width))]
         }
@@ -147,7 +147,7 @@ struct ListScreens {
         return spans
     }
 
-    private func proxy(_ r: ProxyRow) -> StyledLine {
+    private func proxy(_ r: ProxyListRow) -> StyledLine {
         var line = StyledLine()
         line.append(" " + Format.clock(r.createdAt) + "  ")
         line.append(Format.pad(Format.shortID(r.requestID), 9, glyphs: glyphs) + " ")
@@ -160,7 +160,7 @@ struct ListScreens {
         return line
     }
 
-    private func shutdown(_ r: ShutdownRow) -> StyledLine {
+    private func shutdown(_ r: ShutdownListRow) -> StyledLine {
         var line = StyledLine()
         line.append(" " + Format.clock(r.receivedAt) + "  ")
         line.append(Format.pad(r.reason, 12, glyphs: glyphs) + " ", r.reason == "spindown" ? .plain : .bad)
@@ -173,7 +173,7 @@ struct ListScreens {
         return line
     }
 
-    private func flush(_ r: FlushRow) -> StyledLine {
+    private func flush(_ r: FlushListRow) -> StyledLine {
         var line = StyledLine()
         let style: TextStyle = r.outcome == "sent" ? .good : (r.outcome == "deferred" ? .warn : .bad)
         line.append(" " + Format.clock(r.startedAt) + "  ")
@@ -189,7 +189,7 @@ struct ListScreens {
         return line
     }
 
-    private func log(_ r: LogRow) -> StyledLine {
+    private func log(_ r: LogListRow) -> StyledLine {
         var line = StyledLine()
         line.append(" " + Format.clock(r.at) + "  ")
         line.append(Format.pad(r.source, 10, glyphs: glyphs) + " ", .dim)
@@ -206,7 +206,7 @@ struct ListScreens {
         return line
     }
 
-    private func event(_ r: EventRow) -> StyledLine {
+    private func event(_ r: EventListRow) -> StyledLine {
         var line = StyledLine()
         line.append(" " + Format.clock(r.at) + "  ")
         line.append(Format.pad(r.kind, 21, glyphs: glyphs) + " ", .accent)

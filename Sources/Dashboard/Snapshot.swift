@@ -12,7 +12,7 @@ public struct RowKey: Sendable, Equatable, Hashable {
 }
 
 /// One row of the Invocations tab.
-public struct InvocationRow: Sendable, Equatable {
+public struct InvocationListRow: Sendable, Equatable {
     public var key: RowKey
     public var requestID: String
     public var invokedAt: Int64?
@@ -52,7 +52,7 @@ public struct InvocationRow: Sendable, Equatable {
 }
 
 /// One row of the Proxies tab.
-public struct ProxyRow: Sendable, Equatable {
+public struct ProxyListRow: Sendable, Equatable {
     public var key: RowKey
     public var requestID: String
     public var transactionID: String
@@ -66,7 +66,7 @@ public struct ProxyRow: Sendable, Equatable {
 }
 
 /// One row of the Shutdowns tab.
-public struct ShutdownRow: Sendable, Equatable {
+public struct ShutdownListRow: Sendable, Equatable {
     public var key: RowKey
     public var environmentID: String?
     public var receivedAt: Int64
@@ -79,7 +79,7 @@ public struct ShutdownRow: Sendable, Equatable {
 }
 
 /// One row of the Flushes tab.
-public struct FlushRow: Sendable, Equatable {
+public struct FlushListRow: Sendable, Equatable {
     public var key: RowKey
     public var requestID: String?
     public var startedAt: Int64
@@ -94,7 +94,7 @@ public struct FlushRow: Sendable, Equatable {
 }
 
 /// One row of the Logs tab.
-public struct LogRow: Sendable, Equatable {
+public struct LogListRow: Sendable, Equatable {
     public var key: RowKey
     public var requestID: String?
     public var at: Int64
@@ -104,7 +104,7 @@ public struct LogRow: Sendable, Equatable {
 }
 
 /// One row of the Events tab (the collector's own life).
-public struct EventRow: Sendable, Equatable {
+public struct EventListRow: Sendable, Equatable {
     public var key: RowKey
     public var environmentID: String?
     public var at: Int64
@@ -115,12 +115,12 @@ public struct EventRow: Sendable, Equatable {
 
 /// The rows of the visible window of one tab.
 public enum TabRows: Sendable, Equatable {
-    case invocations([InvocationRow])
-    case proxies([ProxyRow])
-    case shutdowns([ShutdownRow])
-    case flushes([FlushRow])
-    case logs([LogRow])
-    case events([EventRow])
+    case invocations([InvocationListRow])
+    case proxies([ProxyListRow])
+    case shutdowns([ShutdownListRow])
+    case flushes([FlushListRow])
+    case logs([LogListRow])
+    case events([EventListRow])
 
     /// How many rows the window holds.
     public var count: Int {
@@ -209,7 +209,7 @@ public struct TimelinePoint: Sendable, Equatable {
 
 /// Everything the detail view of one invocation shows.
 public struct InvocationDetail: Sendable, Equatable {
-    public var row: InvocationRow
+    public var row: InvocationListRow
     public var environmentID: String?
     public var functionARN: String?
     public var traceID: String?
@@ -225,11 +225,11 @@ public struct InvocationDetail: Sendable, Equatable {
     public var agentBytes: Int = 0
     public var logLineCount: Int = 0
     public var transactionID: String?
-    public var proxy: ProxyRow?
-    public var flushes: [FlushRow] = []
-    public var logs: [LogRow] = []
+    public var proxy: ProxyListRow?
+    public var flushes: [FlushListRow] = []
+    public var logs: [LogListRow] = []
 
-    public init(row: InvocationRow) { self.row = row }
+    public init(row: InvocationListRow) { self.row = row }
 
     /// INVOKE received → platform.start → runtimeDone → agent flush → released, in that order.
     public var timeline: [TimelinePoint] {

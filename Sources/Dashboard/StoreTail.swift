@@ -4,9 +4,6 @@ import LanternStore
 /// The dashboard's reader of a Lantern store: opens it read-only, checks it is one, notices commits through
 /// `PRAGMA data_version`, and reads only what the screen shows (one window of rows, found by keyset).
 public final class StoreTail {
-    /// The newest schema version this build reads.
-    public static let supportedSchemaVersion: Int64 = 1
-
     public let path: String
     private let database: ReadOnlyDatabase
     private var lastDataVersion: Int64?
@@ -51,35 +48,27 @@ public final class StoreTail {
         }
     }
 
+    /// Validates with the store's own rules (`History` refuses what is not a readable Lantern store), but
+    /// treats a file the writer is still creating as "not ready" rather than "not a store".
     private static func checkSchema(_ database: ReadOnlyDatabase) throws(DashboardError) {
-        let tables: [String]
-        do {
-            tables = try database.query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.text(0) ?? "" }
+        let path = database.path
+        let identity = try? database.first("SELECT (SELECT application_id FROM pragma_application_id), "
+            + "(SELECT count(*) FROM sqlite_master)") { ($0.int(0), $0.int(1)) }
+        if let identity, identity.0 == 0, identity.1 == 0 {
+            throw DashboardError(.storeNotReady, "\(path) is still empty: the writer is creating the store")
+        }
+        do throws(StoreError) {
+            try History(path: path).close()
         } catch {
-            throw DashboardError(
-                .notLanternStore, "\(database.path) is not a Lantern store (\(error.message))")
-        }
-        if tables.isEmpty {
-            throw DashboardError(.storeNotReady, "\(database.path) has no tables yet: the writer is creating it")
-        }
-        guard tables.contains("lantern_schema") else {
-            throw DashboardError(
-                .notLanternStore,
-                "\(database.path) is an SQLite database but not a Lantern store (no lantern_schema table)")
-        }
-        let version = try database.first("SELECT max(version) FROM lantern_schema") { $0.optionalInt(0) } ?? nil
-        guard let version else {
-            throw DashboardError(.storeNotReady, "\(database.path): the schema is being created")
-        }
-        if version > supportedSchemaVersion {
-            throw DashboardError(
-                .newerSchema,
-                "\(database.path) has schema version \(version), newer than this lantern reads "
-                    + "(\(supportedSchemaVersion)): upgrade lantern (\(versionHint))")
+            switch error.code {
+            case .notAStore: throw DashboardError(.notLanternStore, error.message)
+            case .newerSchema: throw DashboardError(.newerSchema, error.message)
+            case .olderSchema: throw DashboardError(.storeNotReady, error.message)
+            case .cannotOpen: throw DashboardError(.storeMissing, error.message)
+            default: throw DashboardError(.sqlite, error.message)
+            }
         }
     }
-
-    private static var versionHint: String { "this is lantern \(LanternVersion.current)" }
 
     /// True when another connection committed since the last call (and on the first call).
     public func hasChanged() throws(DashboardError) -> Bool {
@@ -154,7 +143,7 @@ public final class StoreTail {
             var bindings = filter.bindings
             if case .at(let key) = anchor {
                 conditions.append("(\(q.timeColumn), rowid) <= (?, ?)")
-                bindings += [.int(key.time), .int(key.rowid)]
+                bindings += [.integer(key.time), .integer(key.rowid)]
             }
             let sql = """
                 SELECT \(q.columns) FROM \(q.table) WHERE \(conditions.joined(separator: " AND "))
@@ -171,7 +160,7 @@ public final class StoreTail {
                     SELECT 1 FROM \(q.table) WHERE \(filter.sql.joined(separator: " AND "))
                     AND (\(q.timeColumn), rowid) > (?, ?) LIMIT 1
                     """
-                hasNewer = try !database.query(newer, filter.bindings + [.int(key.time), .int(key.rowid)]) { _ in 1 }
+                hasNewer = try !database.query(newer, filter.bindings + [.integer(key.time), .integer(key.rowid)]) { _ in 1 }
                     .isEmpty
             }
         case .oldest:
@@ -199,7 +188,7 @@ public final class StoreTail {
             ORDER BY \(q.timeColumn) \(older ? "DESC" : "ASC"), rowid \(older ? "DESC" : "ASC")
             LIMIT 1 OFFSET \(older ? by : -by - 1)
             """
-        return try database.first(sql, filter.bindings + [.int(from.time), .int(from.rowid)]) {
+        return try database.first(sql, filter.bindings + [.integer(from.time), .integer(from.rowid)]) {
             RowKey(time: $0.int(0), rowid: $0.int(1))
         }
     }
@@ -219,7 +208,7 @@ public final class StoreTail {
         let older = direction == .older
         if let from {
             conditions.append("(\(q.timeColumn), rowid) \(older ? "<" : ">") (?, ?)")
-            bindings += [.int(from.time), .int(from.rowid)]
+            bindings += [.integer(from.time), .integer(from.rowid)]
         }
         let order = older ? "DESC" : "ASC"
         let sql = """

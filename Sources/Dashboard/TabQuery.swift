@@ -1,3 +1,5 @@
+import LanternStore
+
 /// How one tab's rows are read: the table, its time column (indexed), the columns and the row mapping.
 /// Lists are ordered newest first by (time, rowid) and paged by keyset on that pair, so a window costs the
 /// same at the top of a million rows as at the bottom.
@@ -99,8 +101,8 @@ struct TabRowValue: Sendable {
     var key: RowKey { RowKey(time: ints[0] ?? 0, rowid: ints[1] ?? 0) }
     func int(_ i: Int) -> Int? { ints[i].map { Int($0) } }
 
-    var invocation: InvocationRow {
-        var r = InvocationRow(key: key, requestID: texts[2] ?? "")
+    var invocation: InvocationListRow {
+        var r = InvocationListRow(key: key, requestID: texts[2] ?? "")
         r.invokedAt = ints[0]
         r.timeoutMs = int(3)
         r.coldStart = ints[4] == 1
@@ -117,34 +119,34 @@ struct TabRowValue: Sendable {
         return r
     }
 
-    var proxy: ProxyRow {
-        ProxyRow(
+    var proxy: ProxyListRow {
+        ProxyListRow(
             key: key, requestID: texts[2] ?? "", transactionID: texts[3] ?? "", traceID: texts[4], result: texts[5],
             outcome: texts[6], durationMs: doubles[7], trigger: texts[8] ?? "", createdAt: ints[0] ?? 0,
             forwardedAt: ints[9])
     }
 
-    var shutdown: ShutdownRow {
-        ShutdownRow(
+    var shutdown: ShutdownListRow {
+        ShutdownListRow(
             key: key, environmentID: texts[2], receivedAt: ints[0] ?? 0, reason: texts[3] ?? "",
             pendingInvocations: int(4) ?? 0, proxiesCreated: int(5) ?? 0, flushOutcome: texts[6],
             flushDurationMs: doubles[7], exitedAt: ints[8])
     }
 
-    var flush: FlushRow {
-        FlushRow(
+    var flush: FlushListRow {
+        FlushListRow(
             key: key, requestID: texts[2], startedAt: ints[0] ?? 0, trigger: texts[3] ?? "", events: int(4) ?? 0,
             bytes: int(5) ?? 0, httpStatus: int(6), outcome: texts[7] ?? "", durationMs: doubles[8],
             attempt: int(9) ?? 1, error: texts[10])
     }
 
-    var log: LogRow {
-        LogRow(key: key, requestID: texts[2], at: ints[0] ?? 0, source: texts[3] ?? "", level: texts[4],
+    var log: LogListRow {
+        LogListRow(key: key, requestID: texts[2], at: ints[0] ?? 0, source: texts[3] ?? "", level: texts[4],
                message: texts[5] ?? "")
     }
 
-    var event: EventRow {
-        EventRow(key: key, environmentID: texts[2], at: ints[0] ?? 0, kind: texts[3] ?? "", name: texts[4],
+    var event: EventListRow {
+        EventListRow(key: key, environmentID: texts[2], at: ints[0] ?? 0, kind: texts[3] ?? "", name: texts[4],
                  detail: texts[5])
     }
 }
