@@ -9,6 +9,7 @@ struct Lantern: AsyncParsableCommand {
         abstract: "See inside an AWS Lambda execution environment, live and afterwards.",
         version: LanternVersion.current,
         subcommands: [
+            Dash.self,
             Emulate.self,
         ]
     )
