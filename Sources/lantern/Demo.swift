@@ -30,7 +30,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Number of invocations (default: until Ctrl-C; 50 with --no-dash).")
     var count: Int?
 
-    @Option(help: "Weights of the behaviours: success, slow, error, timeout, crash.")
+    @Option(help: "Weights of the behaviours: success, slow, error, timeout, crash.", transform: { try DemoMix(parsing: $0) })
     var mix: DemoMix = .standard
 
     @Flag(help: "No dashboard: invoke, spin down, print a summary.")

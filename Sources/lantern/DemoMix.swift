@@ -16,6 +16,9 @@ enum DemoKind: String, CaseIterable, Sendable, Codable, ExpressibleByArgument {
     /// Exits the runtime process before responding: the sandbox resets with SHUTDOWN `failure`.
     case crash
 
+    /// Whether this kind ends the execution environment (timeout or crash), so the next invocation is a cold start.
+    var resetsSandbox: Bool { self == .timeout || self == .crash }
+
     /// A plausible amount of work for this kind, in milliseconds.
     func sleepMilliseconds<G: RandomNumberGenerator>(using generator: inout G) -> Int {
         switch self {
@@ -29,7 +32,7 @@ enum DemoKind: String, CaseIterable, Sendable, Codable, ExpressibleByArgument {
 }
 
 /// Weights per kind, e.g. `success=80,slow=8,error=6,timeout=3,crash=3`.
-struct DemoMix: Sendable, Equatable, CustomStringConvertible, ExpressibleByArgument {
+struct DemoMix: Sendable, Equatable, CustomStringConvertible {
     /// The mix `lantern demo` uses unless told otherwise.
     static let standard = DemoMix(weights: [.success: 80, .slow: 8, .error: 6, .timeout: 3, .crash: 3])
 
@@ -55,8 +58,6 @@ struct DemoMix: Sendable, Equatable, CustomStringConvertible, ExpressibleByArgum
         self.init(weights: weights)
         guard total > 0 else { throw DemoError(.badOption, "the mix '\(text)' has no positive weight") }
     }
-
-    init?(argument: String) { try? self.init(parsing: argument) }
 
     /// The sum of the weights.
     var total: Int { weights.values.reduce(0, +) }
@@ -86,11 +87,18 @@ struct DemoMix: Sendable, Equatable, CustomStringConvertible, ExpressibleByArgum
     }
 
     /// `count` kinds in the proportions of `counts(total:)`, shuffled by a seeded generator (same seed, same order).
+    /// The last one does not reset the sandbox when the mix allows it, so a run ends on a live environment
+    /// whose SHUTDOWN `spindown` the collector can record.
     func schedule(count: Int, seed: UInt64) -> [DemoKind] {
         let counts = counts(total: count)
         var kinds = DemoKind.allCases.flatMap { Array(repeating: $0, count: counts[$0] ?? 0) }
         var generator = SeededGenerator(seed: seed)
         kinds.shuffle(using: &generator)
+        if let last = kinds.indices.last, kinds[last].resetsSandbox,
+            let healthy = kinds.lastIndex(where: { !$0.resetsSandbox })
+        {
+            kinds.swapAt(last, healthy)
+        }
         return kinds
     }
 
