@@ -33,8 +33,11 @@ let package = Package(
         .target(
             name: "LanternStore",
             dependencies: ["CSQLite"],
-            resources: []
+            plugins: ["EmbedSchema"]
         ),
+        // Build-time embedding of schema/*.sql into LanternStore (the generator may use Foundation; the store may not).
+        .executableTarget(name: "EmbedSchemaTool"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
 
         // The collector that runs as the Lambda extension.
         .target(
