@@ -74,7 +74,7 @@ struct AgentEvents: Sendable {
                 name: serviceName, version: functionVersion,
                 agent: .init(name: "lantern-demo-agent", version: LanternVersion.current),
                 language: .init(name: "swift"), runtime: .init(name: "lantern sample-function", version: LanternVersion.current),
-                framework: .init(name: "AWS Lambda"), node: logStream.map { .init(configured_name: $0) }),
+                framework: .init(name: "AWS Lambda"), node: logStream.map { Metadata.Service.Node(configured_name: $0) }),
             cloud: .init(provider: "aws", region: region, service: .init(name: "lambda"), account: account.map { .init(id: $0) }))
         return line("metadata", metadata)
     }

@@ -136,9 +136,11 @@ struct Demo: AsyncParsableCommand {
     private func runUntilDoneOrInterrupted(invoker: DemoInvoker, tally: InvokeTally, interrupts: DemoInterrupts) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await invoker.run(tally: tally) }
+            let signals = interrupts.signals
             group.addTask {
-                if let signal = await interrupts.next() {
+                for await signal in signals {
                     FileHandle.standardError.write(Data("\nlantern demo: got signal \(signal), stopping\n".utf8))
+                    return
                 }
             }
             await group.next()

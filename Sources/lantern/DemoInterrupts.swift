@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Delivers SIGINT and SIGTERM to the demo instead of their default action (exit).
-final class DemoInterrupts: Sendable {
+/// Owned by the command's `run()`; tasks get only the `signals` stream.
+final class DemoInterrupts {
     /// One element per signal received.
     let signals: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
@@ -25,9 +26,5 @@ final class DemoInterrupts: Sendable {
         }
     }
 
-    /// Waits for the next signal; returns it (nil if the task is cancelled).
-    func next() async -> Int32? {
-        for await number in signals { return number }
-        return nil
-    }
+    deinit { sources.forEach { $0.cancel() } }
 }

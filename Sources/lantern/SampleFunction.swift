@@ -25,8 +25,6 @@ struct SampleFunction: AsyncParsableCommand {
     var printEvents: DemoKind?
 
     func run() async throws {
-        // Lines reach the emulator through a pipe; line buffering keeps them in step with the invocations.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let environment = ProcessInfo.processInfo.environment
         if let kind = printEvents {
             print(Self.sampleEvents(kind: kind, environment: environment), terminator: "")
@@ -68,6 +66,12 @@ struct SampleFunction: AsyncParsableCommand {
 
 func epochMicrosecondsNow() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
+/// One unbuffered line on stdout: the emulator turns it into a `function` log record right away, and
+/// nothing is lost when the sandbox kills the process.
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// The handler's view of one event payload.
 private struct SampleEvent: Decodable {
     var kind: String?
@@ -88,7 +92,7 @@ private struct SampleHandler {
             let event = try? JSONDecoder().decode(SampleEvent.self, from: Data(payload.readableBytesView))
             let kindName = event?.kind ?? mix.draw(using: &generator).rawValue
             let sleepMs = max(event?.sleepMs ?? 0, 0)
-            print("sample-function: \(kindName) request \(invocation.requestID) sleepMs=\(sleepMs) coldStart=\(coldStart)")
+            say("sample-function: \(kindName) request \(invocation.requestID) sleepMs=\(sleepMs) coldStart=\(coldStart)")
 
             await transport.probeServerOnce()
             let draft = events.begin(invocation, coldStart: coldStart, now: epochMicrosecondsNow())
@@ -120,7 +124,7 @@ private struct SampleHandler {
             case .timeout:
                 // Past the deadline and then some: the sandbox resets us; the agent never gets to flush.
                 let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
-                print("sample-function: sleeping past the deadline")
+                say("sample-function: sleeping past the deadline")
                 try await Task.sleep(for: .milliseconds(max(invocation.deadlineMs - nowMs, 0) + 60_000))
                 try await runtime.respond(requestID: invocation.requestID, body: #"{"ok":true,"kind":"timeout","late":true}"#)
             case .crash:
