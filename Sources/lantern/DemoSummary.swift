@@ -40,6 +40,10 @@ struct DemoSummary {
 
     /// `lantern query stats --db <db>`, if this build has it.
     private func printStoreStats() async {
+        guard Lantern.hasSubcommand("query") else {
+            Swift.print("(this build has no `lantern query`; open the store with any SQLite client)")
+            return
+        }
         let result = try? await Subprocess.run(
             .path(FilePath(lantern)), arguments: ["query", "stats", "--db", dbPath],
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 16))
