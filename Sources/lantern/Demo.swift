@@ -6,6 +6,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import Subprocess
+import SystemPackage  // FilePath, which Subprocess uses for executables (swift-system, a Subprocess dependency)
 
 #if canImport(Glibc)
 import Glibc

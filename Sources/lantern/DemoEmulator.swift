@@ -4,6 +4,7 @@
 
 import Foundation
 import Subprocess
+import SystemPackage  // FilePath, which Subprocess uses for executables (swift-system, a Subprocess dependency)
 import Synchronization
 
 #if canImport(Glibc)

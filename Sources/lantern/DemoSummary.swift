@@ -3,6 +3,7 @@
 
 import Foundation
 import Subprocess
+import SystemPackage  // FilePath, which Subprocess uses for executables (swift-system, a Subprocess dependency)
 
 /// The end-of-run report.
 struct DemoSummary {
@@ -47,10 +48,11 @@ struct DemoSummary {
         let result = try? await Subprocess.run(
             .path(FilePath(lantern)), arguments: ["query", "stats", "--db", dbPath],
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 16))
-        if let result, result.terminationStatus.isSuccess, let text = result.standardOutput {
+        if let result, result.terminationStatus.isSuccess {
+            let text = result.standardOutput
             Swift.print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         } else {
-            let reason = result?.standardError?.split(separator: "\n").first.map(String.init) ?? "could not run it"
+            let reason = result?.standardError.split(separator: "\n").first.map(String.init) ?? "could not run it"
             Swift.print("(lantern query stats --db \(dbPath): \(reason))")
         }
         Swift.print("explore it with: lantern query --db \(dbPath) ...")
