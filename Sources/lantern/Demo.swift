@@ -52,6 +52,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Append every event the recording APM Server receives to this file (ndjson).")
     var apmEvents: String?
 
+    @Flag(help: "Run the function without the collector extension (a baseline; the agent's sends then fail).")
+    var withoutCollector = false
+
     func validate() throws {
         guard rate > 0, rate <= 1_000 else { throw ValidationError("--rate must be between 0 and 1000 invocations per second") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
@@ -74,7 +77,7 @@ struct Demo: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let extensions = try DemoSetup.makeExtensionsFolder(in: work, lantern: lantern)
+        let extensions = try DemoSetup.makeExtensionsFolder(in: work, lantern: lantern, collector: !withoutCollector)
         let receiverPort = try await DemoSetup.freePort()
 
         let emulator = DemoEmulator(

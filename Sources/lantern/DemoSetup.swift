@@ -28,9 +28,11 @@ enum DemoSetup {
 
     /// Makes `<folder>/extensions/lantern-extension`, a shell wrapper that runs `<lantern> collect` under the
     /// name `lantern-extension` (the Extensions API wants the registered name to match the file name).
-    static func makeExtensionsFolder(in folder: URL, lantern: String) throws -> URL {
+    /// With `collector: false` the folder stays empty (the baseline run).
+    static func makeExtensionsFolder(in folder: URL, lantern: String, collector: Bool = true) throws -> URL {
         let extensions = folder.appendingPathComponent("extensions")
         try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
+        guard collector else { return extensions }
         let wrapper = extensions.appendingPathComponent("lantern-extension")
         let quoted = "'" + lantern.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
         let script = "#!/bin/sh\nLANTERN_EXTENSION_NAME=lantern-extension exec \(quoted) collect \"$@\"\n"
