@@ -6,6 +6,6 @@ struct LanternBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lantern-bench",
         abstract: "Lantern benchmarks. Build in release: swift run -c release lantern-bench <scenario>.",
-        subcommands: [StoreBenchmark.self]
+        subcommands: [StoreBenchmark.self, IntakeBenchmark.self]
     )
 }

@@ -10,6 +10,10 @@ struct Lantern: AsyncParsableCommand {
         version: LanternVersion.current,
         subcommands: [
             Query.self,
+            Demo.self,
+            SampleFunction.self,
+            Dash.self,
+            Emulate.self,
         ]
     )
 }

@@ -1,2 +1,0 @@
-// Placeholder until the LambdaWire issue lands; replaced by its real sources.
-enum LambdaWireModule {}
