@@ -9,6 +9,9 @@ struct Lantern: AsyncParsableCommand {
         abstract: "See inside an AWS Lambda execution environment, live and afterwards.",
         version: LanternVersion.current,
         subcommands: [
+            Demo.self,
+            SampleFunction.self,
+            Dash.self,
             Emulate.self,
         ]
     )

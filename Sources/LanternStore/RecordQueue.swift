@@ -1,0 +1,173 @@
+import Dispatch
+import Synchronization
+
+/// The hand-over point between callers and the writer thread: a bounded array behind a `Mutex`,
+/// plus a semaphore the writer sleeps on. `record()` is one lock, one append and at most one signal.
+final class RecordQueue: Sendable {
+    struct FlushWaiter {
+        var target: Int
+        var failedBatchesAtStart: Int
+        var continuation: CheckedContinuation<Result<Void, StoreError>, Never>
+    }
+
+    struct State: ~Copyable {
+        var pending: [StoreRecord] = []
+        var statistics = RecorderStatistics()
+        /// Records the writer has finished with (committed, rejected or dropped after retries), in order.
+        var processed = 0
+        var writerSleeping = false
+        var closing = false
+        var closed = false
+        var flushWaiters: [FlushWaiter] = []
+        var closeWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let maxQueue: Int
+    let state: Mutex<State>
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    init(maxQueue: Int) {
+        self.maxQueue = max(1, maxQueue)
+        var initial = State()
+        initial.pending.reserveCapacity(min(self.maxQueue, 4_096))
+        state = Mutex(initial)
+    }
+
+    /// Adds `record` unless the queue is full or closing. Never blocks beyond the lock.
+    func append(_ record: StoreRecord) -> Bool {
+        let (accepted, wake): (Bool, Bool) = state.withLock { state in
+            guard !state.closing, state.pending.count < maxQueue else {
+                state.statistics.dropped += 1
+                state.statistics.droppedQueueFull += 1
+                return (false, false)
+            }
+            state.pending.append(record)
+            state.statistics.accepted += 1
+            let wake = state.writerSleeping
+            state.writerSleeping = false
+            return (true, wake)
+        }
+        if wake { wakeUp.signal() }
+        return accepted
+    }
+
+    /// Wakes the writer if it sleeps.
+    func nudge() {
+        let wake = state.withLock { state in
+            let wake = state.writerSleeping
+            state.writerSleeping = false
+            return wake
+        }
+        if wake { wakeUp.signal() }
+    }
+
+    /// What the writer should do next.
+    enum Work {
+        case records
+        case finish
+    }
+
+    /// Blocks the writer thread until there are records (swapped into `buffer`) or the queue is closing and empty.
+    func take(into buffer: inout [StoreRecord]) -> Work {
+        while true {
+            let work: Work? = state.withLock { state in
+                if !state.pending.isEmpty {
+                    swap(&state.pending, &buffer)
+                    return .records
+                }
+                if state.closing { return .finish }
+                state.writerSleeping = true
+                return nil
+            }
+            if let work { return work }
+            wakeUp.wait()
+        }
+    }
+
+    /// Like `take`, without sleeping: nil when nothing is pending.
+    func poll(into buffer: inout [StoreRecord]) -> Bool {
+        state.withLock { state in
+            guard !state.pending.isEmpty else { return false }
+            swap(&state.pending, &buffer)
+            return true
+        }
+    }
+
+    /// Writer bookkeeping after a batch; resumes the flush waiters it satisfied.
+    func finished(_ count: Int, update: (inout RecorderStatistics) -> Void) {
+        let ready: [(FlushWaiter, Result<Void, StoreError>)] = state.withLock { state in
+            state.processed += count
+            update(&state.statistics)
+            var ready: [(FlushWaiter, Result<Void, StoreError>)] = []
+            state.flushWaiters.removeAll { waiter in
+                guard waiter.target <= state.processed else { return false }
+                if state.statistics.failedBatches > waiter.failedBatchesAtStart, let error = state.statistics.lastError {
+                    ready.append((waiter, .failure(error)))
+                } else {
+                    ready.append((waiter, .success(())))
+                }
+                return true
+            }
+            return ready
+        }
+        for (waiter, result) in ready { waiter.continuation.resume(returning: result) }
+    }
+
+    func updateStatistics(_ update: (inout RecorderStatistics) -> Void) {
+        state.withLock { update(&$0.statistics) }
+    }
+
+    var statistics: RecorderStatistics { state.withLock { $0.statistics } }
+
+    /// Waits until every record accepted before the call is processed.
+    func flush() async -> Result<Void, StoreError> {
+        await withCheckedContinuation { continuation in
+            let immediate: Result<Void, StoreError>? = state.withLock { state in
+                if state.processed >= state.statistics.accepted { return .success(()) }
+                if state.closed {
+                    return .failure(StoreError(code: .closed, message: "the recorder closed before these records were written"))
+                }
+                state.flushWaiters.append(
+                    FlushWaiter(
+                        target: state.statistics.accepted, failedBatchesAtStart: state.statistics.failedBatches,
+                        continuation: continuation))
+                return nil
+            }
+            if let immediate { continuation.resume(returning: immediate) } else { nudge() }
+        }
+    }
+
+    /// Stops accepting records and waits until the writer has drained the queue and closed the store.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let alreadyClosed = state.withLock { state in
+                if state.closed { return true }
+                state.closing = true
+                state.closeWaiters.append(continuation)
+                return false
+            }
+            if alreadyClosed { continuation.resume() } else { nudge() }
+        }
+    }
+
+    /// Stops accepting records without waiting (the Recorder was released without `close()`).
+    func beginClosing() {
+        state.withLock { $0.closing = true }
+        nudge()
+    }
+
+    /// Called by the writer thread as its very last act.
+    func didClose() {
+        let (closeWaiters, flushWaiters) = state.withLock { state in
+            state.closed = true
+            let waiters = (state.closeWaiters, state.flushWaiters)
+            state.closeWaiters = []
+            state.flushWaiters = []
+            return waiters
+        }
+        for waiter in flushWaiters {
+            waiter.continuation.resume(returning: .failure(StoreError(code: .closed, message: "the recorder closed")))
+        }
+        for waiter in closeWaiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,49 @@
+extension Recorder {
+    /// How the Recorder batches, bounds and retries.
+    public struct Options: Sendable {
+        /// Most records committed in one transaction.
+        public var batchSize: Int = 1_000
+        /// Most records waiting for the writer; `record()` drops (and counts) beyond this.
+        public var maxQueue: Int = 50_000
+        /// How long one write waits for another connection's lock before it counts as a failed attempt.
+        public var busyTimeoutMs: Int = 500
+        /// Delays before each retry of a failed batch; after the last one the batch is dropped and counted.
+        public var retryDelaysMs: [Int] = [10, 50, 200]
+        /// Most rows kept in `log_records`; the oldest are trimmed after each batch that added logs.
+        public var logRetention: Int = 100_000
+        /// Cap on the store file size (via `PRAGMA max_page_count`), e.g. for Lambda's small `/tmp`; nil = no cap.
+        public var maxStoreBytes: Int? = nil
+        /// Whether failures are also written as one line to stderr (the collector's log).
+        public var logsToStandardError: Bool = true
+
+        public init() {}
+    }
+}
+
+/// What the Recorder has done so far.
+public struct RecorderStatistics: Sendable, Equatable {
+    /// Records taken by `record()`.
+    public var accepted: Int = 0
+    /// Records committed to the store.
+    public var committed: Int = 0
+    /// Records dropped: the queue was full, the recorder was closed, or their batch failed every retry.
+    public var dropped: Int = 0
+    /// Of `dropped`: records refused because the queue was full or the recorder closed.
+    public var droppedQueueFull: Int = 0
+    /// Of `dropped`: records whose batch failed every retry.
+    public var droppedFailedWrites: Int = 0
+    /// Records SQLite refused one by one (a CHECK or NOT NULL rule); counted in `dropped` too.
+    public var rejected: Int = 0
+    /// Transactions committed.
+    public var batches: Int = 0
+    /// Write attempts that failed (each retry counts).
+    public var failedAttempts: Int = 0
+    /// Batches dropped after their last retry.
+    public var failedBatches: Int = 0
+    /// The latest failure, if any.
+    public var lastError: StoreError? = nil
+    /// The revision stamped on the latest committed batch.
+    public var revision: Int64 = 0
+
+    public init() {}
+}
