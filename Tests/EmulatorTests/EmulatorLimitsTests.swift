@@ -71,11 +71,13 @@ struct EmulatorLimitsTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10", "--quiet"],
-            environment: ["EXT_REFUSE_SECONDS": "4"])
+            environment: ["EXT_GATE_FILE": ws.root.appendingPathComponent("gate").path])
         defer { Task { [emulator] in await emulator.stop(grace: 1) } }
 
         let reply = try await emulator.invoke(#"{"action":"flood","lines":6000}"#)
         #expect(reply.status == 200)
+        // The listener refused every delivery so far; now it catches up.
+        _ = FileManager.default.createFile(atPath: ws.root.appendingPathComponent("gate").path, contents: nil)
         func accounted(_ events: [TelemetryEvent]) -> Int {
             events.reduce(0) { sum, event in
                 switch event.record {

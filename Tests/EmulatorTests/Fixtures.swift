@@ -54,7 +54,7 @@ enum Fixtures {
     name = os.environ.get("EXT_REGISTER_AS", me)
     out = os.environ["EXT_OUT"]
     lock = threading.Lock()
-    refuse_until = time.time() + float(os.environ.get("EXT_REFUSE_SECONDS", "0"))
+    gate = os.environ.get("EXT_GATE_FILE")  # deliveries are refused (503) until this file exists
 
     def record(obj):
         obj["ext"] = me
@@ -74,7 +74,7 @@ enum Fixtures {
         def do_POST(self):
             n = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(n)
-            if time.time() < refuse_until:
+            if gate and not os.path.exists(gate):
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
