@@ -116,6 +116,23 @@ struct EmulatorLimitsTests {
         #expect(fine.status == 200)
     }
 
+    @Test("a bootstrap that cannot start is an init error naming it; the emulator keeps serving")
+    func missingBootstrap() async throws {
+        let ws = try Fixtures.Workspace(extensionNames: [])
+        defer { ws.remove() }
+        let missing = ws.root.appendingPathComponent("no-such-bootstrap").path
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path], bootstrap: [missing])
+        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        for _ in 0..<2 {
+            let reply = try await emulator.invoke("{}")
+            #expect(reply.status == 200)
+            #expect(reply.headers["x-amz-function-error"] == "Unhandled")
+            #expect(reply.json?["errorType"] as? String == "Runtime.InvalidEntrypoint")
+            #expect((reply.json?["errorMessage"] as? String)?.contains(missing) == true)
+        }
+    }
+
     @Test("bad command lines get a clear error", arguments: [
         (["emulate"], "bootstrap"),
         (["emulate", "--dialect", "nope", "--", "/bin/true"], "--dialect"),
