@@ -133,6 +133,26 @@ struct EmulatorLimitsTests {
         }
     }
 
+    @Test("an address already in use is a clear start-up error (exit 2)")
+    func addressInUse() async throws {
+        let ws = try Fixtures.Workspace(extensionNames: [])
+        defer { ws.remove() }
+        let first = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path])
+        defer { Task { [first] in await first.stop(grace: 1) } }
+        let process = Process()
+        process.executableURL = TestPaths.binary("lantern")
+        process.arguments = ["emulate", "--address", "127.0.0.1:0", "--api-address", first.apiAddress, "--", "/bin/true"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        let message = String(decoding: data, as: UTF8.self)
+        #expect(message.contains("cannot listen on \(first.apiAddress) (--api-address)"), "\(message)")
+    }
+
     @Test("bad command lines get a clear error", arguments: [
         (["emulate"], "bootstrap"),
         (["emulate", "--dialect", "nope", "--", "/bin/true"], "--dialect"),
