@@ -66,7 +66,12 @@ final class ChildProcess: Sendable {
         onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ChildExit) -> Void
     ) async -> ChildProcess {
         let child = ChildProcess(label: label)
-        let executable: Executable = arguments[0].contains("/") ? .path(FilePath(arguments[0])) : .name(arguments[0])
+        // A relative path means relative to where the emulator was started, even when the child runs elsewhere.
+        var program = arguments[0]
+        if program.contains("/"), !program.hasPrefix("/") {
+            program = URL(fileURLWithPath: program, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
+        }
+        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
         var options = PlatformOptions()
         options.processGroupID = 0
         let env = Environment.custom(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))

@@ -66,6 +66,8 @@ struct ControlPlane: Sendable {
                 return HTTPResponse(status: .ok, headers: headers, body: event.payload)
             case .terminated:
                 throw APIFailure(500, "Runtime.Terminated", "the execution environment is shutting down")
+            case .superseded:
+                throw APIFailure(403, WireErrorType.invalidStateTransition, "superseded by a newer /next on another connection")
             }
         case _ where parts.count == 4 && parts[0] == "runtime" && parts[1] == "invocation" && parts[3] == "response":
             try Self.require(request, .POST)
@@ -114,6 +116,8 @@ struct ControlPlane: Sendable {
                 return .json(.ok, body, headers: [ExtensionsAPI.Header.eventIdentifier: UUID().uuidString.lowercased()])
             case .terminated:
                 throw APIFailure(500, "Extension.Terminated", "the execution environment is shutting down")
+            case .superseded:
+                throw APIFailure(403, WireErrorType.invalidExtensionState, "superseded by a newer /event/next on another connection")
             }
         case ["extension", "init", "error"], ["extension", "exit", "error"]:
             try Self.require(request, .POST)

@@ -74,8 +74,11 @@ extension Sandbox {
     func extensionNext(_ header: String?) async throws(APIFailure) -> ExtensionNext {
         let id = try knownExtension(header)
         guard var slot = extensions[id] else { throw APIFailure(403, WireErrorType.unknownExtensionIdentifier, "Unknown extension identifier \(id)") }
-        guard slot.waiter == nil else {
-            throw APIFailure(403, WireErrorType.invalidExtensionState, "extension \(slot.name) already waits in /event/next")
+        if let previous = slot.waiter {
+            // A client that lost its connection asks again: the newer request takes over the wait.
+            slot.waiter = nil
+            extensions[id] = slot
+            previous.resume(returning: .superseded)
         }
         var released = false
         if slot.busy {

@@ -38,7 +38,11 @@ extension Sandbox {
         case .notStarted, .exited:
             throw Self.transitionRefused(runtimeStateName, "Ready")
         case .waiting:
-            throw APIFailure(403, WireErrorType.invalidStateTransition, "the runtime already waits in /next on another connection")
+            // A client that lost its connection asks again: the newer request takes over the wait.
+            if let previous = runtimeWaiter {
+                runtimeWaiter = nil
+                previous.resume(returning: .superseded)
+            }
         case .invoked:
             if pendingRuntimeEvent == nil { throw Self.transitionRefused(runtimeStateName, "Ready") }
         case .started:

@@ -71,6 +71,8 @@ enum RuntimeNext: Sendable {
     case invoke(RuntimeInvokeEvent)
     /// The sandbox is going away; the runtime should exit.
     case terminated
+    /// A newer `next` (another connection) took this one's place.
+    case superseded
 }
 
 /// The event handed to the runtime, with the headers of `/next`.
@@ -89,6 +91,8 @@ struct RuntimeInvokeEvent: Sendable {
 enum ExtensionNext: Sendable {
     case event(ExtensionEvent)
     case terminated
+    /// A newer `next` (another connection) took this one's place.
+    case superseded
 }
 
 /// A registered extension.

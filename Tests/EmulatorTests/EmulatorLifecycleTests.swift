@@ -131,6 +131,39 @@ struct EmulatorLifecycleTests {
         #expect(!Records.kind(records, "exit").isEmpty)
     }
 
+    @Test("Logs API subscribers get the Logs API's records; the client context reaches the handler")
+    func logsAPIAndClientContext() async throws {
+        let ws = try Fixtures.Workspace(extensionNames: ["recorder", "logs-recorder"])
+        defer { ws.remove() }
+        let emulator = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5"])
+        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+
+        let context = Data(#"{"custom":{"tenant":"blue"},"env":{},"client":{}}"#.utf8).base64EncodedString()
+        let reply = try await emulator.invoke(#"{"action":"ok"}"#, headers: [("X-Amz-Client-Context", context)])
+        #expect(reply.status == 200, "\(reply.body)")
+        #expect((reply.json?["clientContext"] as? [String: String]) == ["tenant": "blue"])
+        let requestID = try #require(reply.json?["requestId"] as? String)
+        let badContext = try await emulator.invoke("{}", headers: [("X-Amz-Client-Context", "%%% not base64")])
+        #expect(badContext.status == 400 && badContext.json?["errorType"] as? String == "InvalidRequestContentException")
+
+        func logsTypes(_ records: [[String: Any]]) -> [String] {
+            Records.kind(records, "logs").flatMap { ($0["events"] as? [[String: Any]] ?? []).compactMap { $0["type"] as? String } }
+        }
+        let records = await EmulatorProcess.eventually(ws) { logsTypes($0).contains("platform.report") }
+        let types = logsTypes(records)
+        for expected in ["platform.logsSubscription", "platform.start", "function", "platform.runtimeDone", "platform.end", "platform.report"] {
+            #expect(types.contains(expected), "no \(expected) in \(types)")
+        }
+        #expect(!types.contains("platform.initStart") && !types.contains("extension"))
+        let events = Records.kind(records, "logs").flatMap { $0["events"] as? [[String: Any]] ?? [] }
+        let report = try #require(events.first { $0["type"] as? String == "platform.report" }?["record"] as? [String: Any])
+        #expect(report["requestId"] as? String == requestID)
+        #expect((report["metrics"] as? [String: Any])?["billedDurationMs"] != nil && report["status"] == nil)
+        #expect(Records.kind(records, "logs").allSatisfy { $0["path"] as? String == "/logs" })
+        // The Telemetry API subscriber alongside still gets the telemetry shapes.
+        #expect(try Records.telemetry(records).contains { $0.type == "platform.initStart" })
+    }
+
     @Test("timeout and crash reset the sandbox (SHUTDOWN timeout / failure) and the next invoke re-initialises")
     func timeoutAndCrashReset() async throws {
         let ws = try Fixtures.Workspace()

@@ -71,11 +71,13 @@ struct EmulatorLimitsTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10", "--quiet"],
-            environment: ["EXT_REFUSE_SECONDS": "4"])
+            environment: ["EXT_GATE_FILE": ws.root.appendingPathComponent("gate").path])
         defer { Task { [emulator] in await emulator.stop(grace: 1) } }
 
         let reply = try await emulator.invoke(#"{"action":"flood","lines":6000}"#)
         #expect(reply.status == 200)
+        // The listener refused every delivery so far; now it catches up.
+        _ = FileManager.default.createFile(atPath: ws.root.appendingPathComponent("gate").path, contents: nil)
         func accounted(_ events: [TelemetryEvent]) -> Int {
             events.reduce(0) { sum, event in
                 switch event.record {
@@ -112,6 +114,43 @@ struct EmulatorLimitsTests {
         #expect(crashed.json?["errorType"] as? String == WireErrorType.runtimeExitError)
         let fine = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(fine.status == 200)
+    }
+
+    @Test("a bootstrap that cannot start is an init error naming it; the emulator keeps serving")
+    func missingBootstrap() async throws {
+        let ws = try Fixtures.Workspace(extensionNames: [])
+        defer { ws.remove() }
+        let missing = ws.root.appendingPathComponent("no-such-bootstrap").path
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path], bootstrap: [missing])
+        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        for _ in 0..<2 {
+            let reply = try await emulator.invoke("{}")
+            #expect(reply.status == 200)
+            #expect(reply.headers["x-amz-function-error"] == "Unhandled")
+            #expect(reply.json?["errorType"] as? String == "Runtime.InvalidEntrypoint")
+            #expect((reply.json?["errorMessage"] as? String)?.contains(missing) == true)
+        }
+    }
+
+    @Test("an address already in use is a clear start-up error (exit 2)")
+    func addressInUse() async throws {
+        let ws = try Fixtures.Workspace(extensionNames: [])
+        defer { ws.remove() }
+        let first = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path])
+        defer { Task { [first] in await first.stop(grace: 1) } }
+        let process = Process()
+        process.executableURL = TestPaths.binary("lantern")
+        process.arguments = ["emulate", "--address", "127.0.0.1:0", "--api-address", first.apiAddress, "--", "/bin/true"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+        let message = String(decoding: data, as: UTF8.self)
+        #expect(message.contains("cannot listen on \(first.apiAddress) (--api-address)"), "\(message)")
     }
 
     @Test("bad command lines get a clear error", arguments: [

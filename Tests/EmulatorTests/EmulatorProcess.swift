@@ -33,7 +33,7 @@ final class EmulatorProcess: @unchecked Sendable {
     /// Starts the emulator with `arguments` (before `--`) and `bootstrap`, in `workspace`.
     static func start(
         _ workspace: Fixtures.Workspace, arguments: [String], handler: String = "handlers.main",
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], bootstrap: [String]? = nil
     ) async throws -> EmulatorProcess {
         let ready = workspace.root.appendingPathComponent("ready-\(UUID().uuidString.prefix(6)).json")
         let output = workspace.root.appendingPathComponent("emulator-\(UUID().uuidString.prefix(6)).log")
@@ -42,7 +42,7 @@ final class EmulatorProcess: @unchecked Sendable {
         process.executableURL = TestPaths.binary("lantern")
         process.arguments = ["emulate", "--address", "127.0.0.1:0", "--api-address", "127.0.0.1:0",
                              "--ready-file", ready.path, "--task-root", workspace.function.path]
-            + arguments + ["--", TestPaths.python.path, "-m", "awslambdaric", handler]
+            + arguments + ["--"] + (bootstrap ?? [TestPaths.python.path, "-m", "awslambdaric", handler])
         var env = ProcessInfo.processInfo.environment
         env["PYTHONPATH"] = workspace.function.path
         env["EXT_OUT"] = workspace.records.path

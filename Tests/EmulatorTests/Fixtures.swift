@@ -12,7 +12,8 @@ enum Fixtures {
         if action == "ok":
             print("hello from the handler", flush=True)
             return {"requestId": context.aws_request_id, "trace": os.environ.get("_X_AMZN_TRACE_ID"),
-                    "remainingMs": context.get_remaining_time_in_millis(), "echo": event}
+                    "remainingMs": context.get_remaining_time_in_millis(), "echo": event,
+                    "clientContext": context.client_context.custom if context.client_context else None}
         if action == "fail":
             raise ValueError("boom")
         if action == "sleep":
@@ -53,7 +54,7 @@ enum Fixtures {
     name = os.environ.get("EXT_REGISTER_AS", me)
     out = os.environ["EXT_OUT"]
     lock = threading.Lock()
-    refuse_until = time.time() + float(os.environ.get("EXT_REFUSE_SECONDS", "0"))
+    gate = os.environ.get("EXT_GATE_FILE")  # deliveries are refused (503) until this file exists
 
     def record(obj):
         obj["ext"] = me
@@ -73,12 +74,13 @@ enum Fixtures {
         def do_POST(self):
             n = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(n)
-            if time.time() < refuse_until:
+            if gate and not os.path.exists(gate):
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            record({"kind": "telemetry", "path": self.path, "events": json.loads(body)})
+            kind = "logs" if me.startswith("logs") else "telemetry"
+            record({"kind": kind, "path": self.path, "events": json.loads(body)})
             self.send_response(200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -106,8 +108,15 @@ enum Fixtures {
             s, _, b = call("PUT", "/2022-07-01/telemetry", json.dumps(bad),
                            {"Lambda-Extension-Identifier": ext_id, "Content-Type": "application/json"})
             record({"kind": "badSubscribe", "status": s, "body": b.decode()})
-        s, _, b = call("PUT", "/2022-07-01/telemetry", json.dumps(subscription),
-                       {"Lambda-Extension-Identifier": ext_id, "Content-Type": "application/json"})
+        if me.startswith("logs"):
+            # A Logs API subscriber (schema 2021-03-18 adds platform.runtimeDone).
+            subscription.update(schemaVersion="2021-03-18", types=["platform", "function"],
+                                destination={"protocol": "HTTP", "URI": f"http://sandbox.localdomain:{port}/logs"})
+            s, _, b = call("PUT", "/2020-08-15/logs", json.dumps(subscription),
+                           {"Lambda-Extension-Identifier": ext_id, "Content-Type": "application/json"})
+        else:
+            s, _, b = call("PUT", "/2022-07-01/telemetry", json.dumps(subscription),
+                           {"Lambda-Extension-Identifier": ext_id, "Content-Type": "application/json"})
         record({"kind": "subscribe", "status": s, "body": b.decode()})
     print(f"{me} ready", flush=True)
     post_invoke = float(os.environ.get("EXT_POST_INVOKE_SLEEP", "0"))
