@@ -13,6 +13,7 @@ struct Lantern: AsyncParsableCommand {
             SampleFunction.self,
             Dash.self,
             Emulate.self,
+            Collect.self,
         ]
     )
 }
