@@ -14,6 +14,7 @@ struct Lantern: AsyncParsableCommand {
             SampleFunction.self,
             Dash.self,
             Emulate.self,
+            Collect.self,
         ]
     )
 }
