@@ -92,6 +92,7 @@ struct Demo: AsyncParsableCommand {
                 "ELASTIC_APM_DATA_RECEIVER_SERVER_PORT": String(receiverPort),
                 "LANTERN_DB": dbPath,
                 "LANTERN_DEMO_MIX": mix.description,
+                "LANTERN_DEMO_AGENT": withoutCollector ? "off" : "on",
             ],
             logFile: URL(fileURLWithPath: logPath))
         let interrupts = DemoInterrupts()
