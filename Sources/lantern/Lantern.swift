@@ -11,6 +11,8 @@ struct Lantern: AsyncParsableCommand {
         subcommands: [
             Demo.self,
             SampleFunction.self,
+            Dash.self,
+            Emulate.self,
         ]
     )
 }

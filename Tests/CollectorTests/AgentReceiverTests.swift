@@ -1,0 +1,212 @@
+import Collector
+import Logging
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The receiver over loopback, with a recording APM Server behind the forwarder and proxy.
+@Suite("Agent receiver", .serialized)
+struct AgentReceiverTests {
+    struct Running {
+        let receiver: AgentReceiver
+        let forwarder: Forwarder
+        let observer: RecordingObserver
+        let port: Int
+    }
+
+    func withReceiver(
+        serverURL: String?, apiKey: String? = nil, configuration: ReceiverConfiguration = .init(),
+        retryBufferEvents: Int = 5_000, backoff: BackoffPolicy = quickBackoff(),
+        _ body: (Running) async throws -> Void
+    ) async throws {
+        let forwarder = makeForwarder(serverURL: serverURL, apiKey: apiKey, backoff: backoff, retryBufferEvents: retryBufferEvents)
+        let observer = RecordingObserver()
+        var logger = Logger(label: "test.receiver")
+        logger.logLevel = .error
+        let receiver = AgentReceiver(
+            port: 0, forwarder: forwarder, observer: observer, configuration: configuration, recorder: nil,
+            environmentID: "env-test", logger: logger)
+        let port = try await receiver.start()
+        do {
+            try await body(Running(receiver: receiver, forwarder: forwarder, observer: observer, port: port))
+        } catch {
+            await receiver.stop()
+            await forwarder.shutdown(deadline: .now() + .seconds(1))
+            throw error
+        }
+        await receiver.stop()
+        await forwarder.shutdown(deadline: .now() + .seconds(1))
+    }
+
+    static let ndjson = ("Content-Type", "application/x-ndjson")
+
+    @Test("intake: plain, gzip and deflate bodies get 202, reach the forwarder and the observer")
+    func intakeEncodings() async throws {
+        try await withRecordingAPMServer { server in
+            try await withReceiver(serverURL: server.url) { running in
+                let body = Sample.body([Sample.metadata, Sample.transaction(id: "t1", requestID: "req-1"), Sample.span(id: "s1")])
+                let plain = try await send(port: running.port, path: "/intake/v2/events", headers: [Self.ndjson], body: body)
+                let gzip = try await send(
+                    port: running.port, path: "/intake/v2/events", headers: [Self.ndjson, ("Content-Encoding", "gzip")],
+                    body: try Sample.gzip(body))
+                let deflate = try await send(
+                    port: running.port, path: "/intake/v2/events?flushed=true",
+                    headers: [Self.ndjson, ("Content-Encoding", "deflate")], body: try Sample.zlib(body))
+                #expect([plain.status, gzip.status, deflate.status] == [202, 202, 202])
+                let batches = await running.observer.batches
+                #expect(batches.count == 3)
+                #expect(batches.map(\.flushed) == [false, false, true])
+                #expect(batches.allSatisfy { $0.transactions == [ObservedTransaction(transactionID: "t1", requestID: "req-1")] })
+                #expect(await running.forwarder.health.bufferedEvents == 6)
+                #expect(await running.forwarder.flush(trigger: .invocation, requestID: "req-1", deadline: .now() + .seconds(5)) == .sent)
+                let request = try #require(try await server.intake().first)
+                #expect(request.errors == [] && request.events.count == 7)
+            }
+        }
+    }
+
+    @Test("an empty body with flushed=true is a pure flush signal")
+    func emptyFlush() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let response = try await send(port: running.port, path: "/intake/v2/events?flushed=true")
+            #expect(response.status == 202)
+            let batch = try #require(await running.observer.batches.first)
+            #expect(batch.flushed && batch.events.isEmpty && batch.metadata == nil)
+        }
+    }
+
+    @Test("malformed ndjson: 400 naming the bad lines; the good lines are still forwarded")
+    func malformedNDJSON() async throws {
+        try await withReceiver(serverURL: "http://127.0.0.1:9") { running in
+            let body = Sample.body([Sample.metadata, "{broken", Sample.span(id: "good")])
+            let response = try await send(port: running.port, path: "/intake/v2/events", headers: [Self.ndjson], body: body)
+            #expect(response.status == 400)
+            #expect(response.body.contains("line 2"))
+            #expect(await running.forwarder.health.bufferedEvents == 1)
+            #expect(await running.observer.batches.count == 1)
+        }
+    }
+
+    @Test("wrong gzip: 400 with a clear error; a flush signal on it still reaches the observer")
+    func wrongGzip() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let response = try await send(
+                port: running.port, path: "/intake/v2/events?flushed=true",
+                headers: [Self.ndjson, ("Content-Encoding", "gzip")], body: Sample.body([Sample.metadata]))
+            #expect(response.status == 400)
+            #expect(response.body.contains("not valid gzip"))
+            let batches = await running.observer.batches
+            #expect(batches.count == 1 && batches[0].flushed && batches[0].events.isEmpty)
+        }
+    }
+
+    @Test("oversized bodies get 413 (as sent and after decompression)")
+    func oversized() async throws {
+        try await withReceiver(
+            serverURL: nil, configuration: ReceiverConfiguration(maxBodyBytes: 2_000, maxDecompressedBytes: 8_000)
+        ) { running in
+            let big = Sample.body([Sample.metadata] + (0..<40).map { Sample.span(id: "s\($0)") })
+            let tooLarge = try await send(port: running.port, path: "/intake/v2/events", headers: [Self.ndjson], body: big)
+            #expect(tooLarge.status == 413)
+            let bomb = try Sample.gzip(ByteBuffer(repeating: UInt8(ascii: " "), count: 100_000))
+            let bombResponse = try await send(
+                port: running.port, path: "/intake/v2/events", headers: [Self.ndjson, ("Content-Encoding", "gzip")], body: bomb)
+            #expect(bombResponse.status == 413)
+            // The receiver still serves after refusing.
+            let ok = try await send(port: running.port, path: "/intake/v2/events", body: Sample.body([Sample.metadata]))
+            #expect(ok.status == 202)
+            #expect(await running.observer.batches.count == 1)
+        }
+    }
+
+    @Test("/register/transaction: 415, 400, 422 as Elastic does, 200 for a good one with metadata cached")
+    func registration() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let contentType = ("Content-Type", "application/vnd.elastic.apm.transaction+ndjson")
+            let requestID = ("x-elastic-aws-request-id", "req-42")
+            let good = Sample.body([Sample.metadata, Sample.transaction(id: "tx-42")])
+            let wrongType = try await send(port: running.port, path: "/register/transaction", headers: [Self.ndjson, requestID], body: good)
+            #expect(wrongType.status == 415)
+            let noType = try await send(port: running.port, path: "/register/transaction", headers: [requestID], body: good)
+            #expect(noType.status == 415)
+            let noID = try await send(port: running.port, path: "/register/transaction", headers: [contentType], body: good)
+            #expect(noID.status == 400)
+            #expect(noID.body.contains("x-elastic-aws-request-id"))
+            for bad in [Sample.body([Sample.span(id: "x")]), Sample.body([#"{"transaction":{}}"#]), Sample.body(["nope"])] {
+                let response = try await send(port: running.port, path: "/register/transaction", headers: [contentType, requestID], body: bad)
+                #expect(response.status == 422)
+            }
+            let badGzip = try await send(
+                port: running.port, path: "/register/transaction",
+                headers: [contentType, requestID, ("Content-Encoding", "gzip")], body: good)
+            #expect(badGzip.status == 422)
+            #expect(await running.observer.registrations.isEmpty)
+
+            let ok = try await send(
+                port: running.port, path: "/register/transaction",
+                headers: [("Content-Type", "application/vnd.elastic.apm.transaction+ndjson; charset=utf-8"), requestID,
+                          ("Content-Encoding", "gzip")],
+                body: try Sample.gzip(good))
+            #expect(ok.status == 200)
+            let registration = try #require(await running.observer.registrations.first)
+            #expect(registration.requestID == "req-42" && registration.transactionID == "tx-42")
+            #expect(String(buffer: await running.forwarder.metadataLine) == Sample.metadata)
+        }
+    }
+
+    @Test("other paths are proxied with the auth header added; upstream 401 passes through; unreachable is 502")
+    func proxy() async throws {
+        try await withRecordingAPMServer { server in
+            try await withReceiver(serverURL: server.url, apiKey: "proxy-key") { running in
+                let info = try await send(.GET, port: running.port, path: "/", headers: [("User-Agent", "apm-agent-python/6")])
+                #expect(info.status == 200)
+                #expect(info.body.contains("lantern-test-sha"))
+                let seen = try #require(try await server.recorded().first { $0.kind == "other" })
+                #expect(seen.headers["authorization"] == "ApiKey proxy-key")
+                #expect(seen.headers["x-forwarded-host"] == "127.0.0.1:\(running.port)")
+                #expect(seen.headers["user-agent"]?.hasSuffix("apm-agent-python/6") == true)
+
+                try await server.setMode(#"{"info_status": 401}"#)
+                let unauthorized = try await send(.GET, port: running.port, path: "/")
+                #expect(unauthorized.status == 401)
+                let posted = try await send(.POST, port: running.port, path: "/config/v1/agents", body: ByteBuffer(string: "{}"))
+                #expect(posted.status == 200)
+            }
+        }
+        let port = try ServerSocketProbe.bindEphemeral()
+        try await withReceiver(serverURL: "http://127.0.0.1:\(port)") { running in
+            let unreachable = try await send(.GET, port: running.port, path: "/")
+            #expect(unreachable.status == 502)
+        }
+        try await withReceiver(serverURL: nil) { running in
+            let response = try await send(.GET, port: running.port, path: "/")
+            #expect(response.status == 502)
+        }
+    }
+
+    @Test("agent flood beyond the buffer: every request still gets 202 quickly, drops are counted")
+    func flood() async throws {
+        let port = try ServerSocketProbe.bindEphemeral()
+        try await withReceiver(
+            serverURL: "http://127.0.0.1:\(port)", retryBufferEvents: 50, backoff: quickBackoff(first: 60)
+        ) { running in
+            let body = try Sample.gzip(Sample.body([Sample.metadata] + (0..<10).map { Sample.span(id: "f\($0)") }))
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<40 {
+                    group.addTask {
+                        try await send(
+                            port: running.port, path: "/intake/v2/events",
+                            headers: [Self.ndjson, ("Content-Encoding", "gzip")], body: body
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 202 })
+            let health = await running.forwarder.health
+            #expect(health.bufferedEvents == 50)
+            #expect(health.droppedRequests == 35 && health.droppedEvents == 350)
+            #expect(await running.observer.batches.count == 40)
+        }
+    }
+}
