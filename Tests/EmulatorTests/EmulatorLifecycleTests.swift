@@ -131,6 +131,26 @@ struct EmulatorLifecycleTests {
         #expect(!Records.kind(records, "exit").isEmpty)
     }
 
+    @Test("an extension's init error fails init with Extension.InitError; the error-type header is required")
+    func extensionInitError() async throws {
+        let ws = try Fixtures.Workspace()
+        defer { ws.remove() }
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path], environment: ["EXT_INIT_ERROR": "1"])
+        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+
+        let reply = try await emulator.invoke(#"{"action":"ok"}"#)
+        #expect(reply.status == 200)
+        #expect(reply.headers["x-amz-function-error"] == "Unhandled")
+        #expect(reply.json?["errorType"] as? String == WireErrorType.extensionInitError)
+        #expect((reply.json?["errorMessage"] as? String)?.contains("Extension.ConfigInvalid") == true)
+        let records = await EmulatorProcess.eventually(ws) { !Records.kind($0, "initError").isEmpty }
+        let refused = try #require(Records.kind(records, "initErrorNoHeader").first)
+        #expect(refused["status"] as? Int == 403)
+        #expect((refused["body"] as? String)?.contains(WireErrorType.missingHeader) == true)
+        #expect(Records.kind(records, "initError").first?["status"] as? Int == 202)
+    }
+
     @Test("Logs API subscribers get the Logs API's records; the client context reaches the handler")
     func logsAPIAndClientContext() async throws {
         let ws = try Fixtures.Workspace(extensionNames: ["recorder", "logs-recorder"])
