@@ -42,8 +42,8 @@ public enum Action: Sendable, Equatable {
 public enum KeyMap {
     /// Every key and what it does, as the help overlay lists them.
     public static let help: [(keys: String, action: String)] = [
-        ("j / ↓", "next row (older)"),
-        ("k / ↑", "previous row (newer)"),
+        ("j / Down", "next row (older)"),
+        ("k / Up", "previous row (newer)"),
         ("g / Home", "newest row"),
         ("G / End", "oldest row"),
         ("PgDn / Ctrl-F", "page down"),

@@ -15,7 +15,7 @@ struct ListScreens {
             out = [invocationTitles(bar: bar)]
             out += rows.map { invocation($0, bar: bar) }
         case .proxies(let rows):
-            out = [titles("TIME          REQUEST   TRIGGER      RESULT       OUTCOME    DURATION  TRANSACTION       FORWARDED")]
+            out = [titles("TIME          REQUEST   TRIGGER      RESULT       OUTCOME    DURATION  TRANSACTION         FORWARDED")]
             out += rows.map(proxy)
         case .shutdowns(let rows):
             out = [titles("TIME          REASON       PENDING  PROXIES  FLUSH        FLUSH TIME  EXITED        ENVIRONMENT")]
@@ -63,7 +63,8 @@ struct ListScreens {
 
     private func titles(_ text: String) -> StyledLine { StyledLine(" " + text, .label) }
 
-    func barWidth(_ width: Int) -> Int { max(10, min(40, width - 88)) }
+    /// The bar gets what the fixed columns (about 94 cells) and room for an error type (24) leave, 10 to 40 cells.
+    func barWidth(_ width: Int) -> Int { max(10, min(40, width - 118)) }
 
     private func invocationTitles(bar: Int) -> StyledLine {
         let title = " TIME          REQUEST  C STATUS    " + Format.pad("HANDLER + POST-RUNTIME vs TIMEOUT", bar, glyphs: glyphs)
@@ -155,7 +156,7 @@ struct ListScreens {
         line.append(Format.pad(r.result ?? "-", 12, glyphs: glyphs) + " ")
         line.append(Format.pad(r.outcome ?? "-", 10, glyphs: glyphs) + " ", r.outcome == "failure" ? .bad : .plain)
         line.append(Format.pad(Format.ms(r.durationMs), 8, glyphs: glyphs, right: true) + "  ")
-        line.append(Format.pad(r.transactionID, 17, glyphs: glyphs) + " ")
+        line.append(Format.pad(r.transactionID, 19, glyphs: glyphs) + " ")
         line.append(r.forwardedAt.map { Format.clock($0) } ?? "not yet", r.forwardedAt == nil ? .warn : .plain)
         return line
     }

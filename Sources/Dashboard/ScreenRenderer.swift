@@ -61,20 +61,20 @@ public struct ScreenRenderer: Sendable {
     private func footer(_ snapshot: DashboardSnapshot?, _ state: UIState, width: Int) -> StyledLine {
         if let input = state.searchInput {
             return StyledLine([StyledSpan("/", .accent), StyledSpan(input + "_", .plain),
-                               StyledSpan("   Enter search · Esc cancel", .dim)])
+                               StyledSpan("   Enter search \(glyphs.dot) Esc cancel", .dim)])
         }
         var line = StyledLine(fill: .label)
         if let message = state.message {
             line.append(" " + message + " ", .warn)
         }
-        let hints: String
+        let hints: [String]
         switch state.mode {
-        case .detail: hints = " j/k scroll · Esc back · ? help · q back"
-        case .help: hints = " any key closes the help"
-        case .filterMenu: hints = " s status · r flush reason · c cold · x clear · Esc done"
-        case .list: hints = " j/k move · Enter open · Tab/1-6 tabs · / search · f filter · space pause · ? help · q quit"
+        case .detail: hints = ["j/k scroll", "Esc back", "? help", "q back"]
+        case .help: hints = ["any key closes the help"]
+        case .filterMenu: hints = ["s status", "r flush reason", "c cold", "x clear", "Esc done"]
+        case .list: hints = ["j/k move", "Enter open", "Tab/1-6 tabs", "/ search", "f filter", "space pause", "? help", "q quit"]
         }
-        line.append(hints, .label)
+        line.append(" " + hints.joined(separator: " \(glyphs.dot) "), .label)
         if let search = state.search { line.append("   search: \(search) (n/N)", .label) }
         if case .list = state.mode, let snapshot {
             var where_: [String] = []

@@ -269,7 +269,7 @@ actor AgentTransport {
         probed = true
         var request = HTTPClientRequest(url: baseURL + "/")
         request.method = .GET
-        _ = try? await send(request)
+        _ = try? await send(request, timeout: .seconds(1))
     }
 
     /// `POST /register/transaction` with the request-id header.
@@ -280,7 +280,7 @@ actor AgentTransport {
         request.headers.add(name: "content-type", value: "application/vnd.elastic.apm.transaction+ndjson")
         request.headers.add(name: "x-elastic-aws-request-id", value: requestID)
         request.body = .bytes(ByteBuffer(string: body))
-        let status = try? await send(request)
+        let status = try? await send(request, timeout: .seconds(1))
         if status == nil || status! >= 400 { registrationEnabled = false }
     }
 
@@ -293,11 +293,13 @@ actor AgentTransport {
         request.headers.add(name: "content-type", value: "application/x-ndjson")
         request.headers.add(name: "content-encoding", value: "gzip")
         request.body = .bytes(compressed)
-        _ = try? await send(request)
+        _ = try? await send(request, timeout: .seconds(3))
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> UInt {
-        let response = try await client.execute(request, timeout: .seconds(10))
+    /// Short timeouts: the receiver is on loopback and must answer fast; async-http-client keeps retrying
+    /// a refused connection until the deadline, so the deadline is what bounds a missing receiver.
+    private func send(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> UInt {
+        let response = try await client.execute(request, timeout: timeout)
         _ = try await response.body.collect(upTo: 1 << 20)
         return response.status.code
     }

@@ -72,6 +72,11 @@ struct Demo: AsyncParsableCommand {
             FileHandle.standardError.write(Data("lantern demo: this build has no `lantern dash`; running with --no-dash\n".utf8))
         }
         let count = self.count ?? (headless ? 50 : nil)
+        // Likewise without `lantern collect`: the function runs without the extension (and without its agent).
+        let withoutCollector = self.withoutCollector || !Lantern.hasSubcommand("collect")
+        if !self.withoutCollector && withoutCollector {
+            FileHandle.standardError.write(Data("lantern demo: this build has no `lantern collect`; running without the collector\n".utf8))
+        }
 
         let apm = try await RecordingAPMServer.start(eventsFile: apmEvents.map { URL(fileURLWithPath: absolute($0)) })
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -92,6 +97,7 @@ struct Demo: AsyncParsableCommand {
                 "ELASTIC_APM_DATA_RECEIVER_SERVER_PORT": String(receiverPort),
                 "LANTERN_DB": dbPath,
                 "LANTERN_DEMO_MIX": mix.description,
+                "LANTERN_DEMO_AGENT": withoutCollector ? "off" : "on",
             ],
             logFile: URL(fileURLWithPath: logPath))
         let interrupts = DemoInterrupts()

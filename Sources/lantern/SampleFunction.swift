@@ -16,7 +16,7 @@ struct SampleFunction: AsyncParsableCommand {
             Runs as the runtime (bootstrap) of `lantern emulate`. Each event's payload picks a behaviour:
             {"kind":"success"|"slow"|"error"|"timeout"|"crash","sleepMs":N}. Without a kind it draws one
             from LANTERN_DEMO_MIX (default: always success). The agent imitation sends to
-            127.0.0.1:$ELASTIC_APM_DATA_RECEIVER_SERVER_PORT (default 8200).
+            127.0.0.1:$ELASTIC_APM_DATA_RECEIVER_SERVER_PORT (default 8200); LANTERN_DEMO_AGENT=off turns it off.
             """,
         shouldDisplay: false
     )
@@ -41,7 +41,7 @@ struct SampleFunction: AsyncParsableCommand {
         let runtime = RuntimeAPIClient(client: HTTPClient.shared, api: api)
         let handler = SampleHandler(
             events: AgentEvents(environment: environment),
-            transport: AgentTransport(client: HTTPClient.shared, port: port),
+            transport: environment["LANTERN_DEMO_AGENT"] == "off" ? nil : AgentTransport(client: HTTPClient.shared, port: port),
             mix: mix)
         try await handler.serve(runtime)
     }
@@ -81,7 +81,8 @@ private struct SampleEvent: Decodable {
 /// The function's handler loop: `next`, run the behaviour, report, answer.
 private struct SampleHandler {
     var events: AgentEvents
-    var transport: AgentTransport
+    /// nil: no agent (the demo's baseline run without the collector).
+    var transport: AgentTransport?
     var mix: DemoMix
 
     func serve(_ runtime: RuntimeAPIClient) async throws {
@@ -94,10 +95,10 @@ private struct SampleHandler {
             let sleepMs = max(event?.sleepMs ?? 0, 0)
             say("sample-function: \(kindName) request \(invocation.requestID) sleepMs=\(sleepMs) coldStart=\(coldStart)")
 
-            await transport.probeServerOnce()
+            await transport?.probeServerOnce()
             let draft = events.begin(invocation, coldStart: coldStart, now: epochMicrosecondsNow())
             coldStart = false
-            await transport.register(requestID: invocation.requestID, body: events.registrationBody(draft))
+            await transport?.register(requestID: invocation.requestID, body: events.registrationBody(draft))
 
             guard let kind = DemoKind(rawValue: kindName) else {
                 let message = "unknown kind '\(kindName)': expected one of \(DemoKind.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -136,7 +137,7 @@ private struct SampleHandler {
     }
 
     private func finish(_ draft: TransactionDraft, _ ending: HandlerEnding) async {
-        await transport.flush(body: events.flushBody(draft, ending: ending, endMicros: epochMicrosecondsNow()))
+        await transport?.flush(body: events.flushBody(draft, ending: ending, endMicros: epochMicrosecondsNow()))
     }
 }
 

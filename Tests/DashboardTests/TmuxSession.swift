@@ -12,7 +12,7 @@ final class TmuxSession {
         try tmux(["-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "-s", target, shell])
     }
 
-    deinit { try? tmux(["kill-server"]) }
+    deinit { _ = try? tmux(["kill-server"]) }
 
     /// Runs a command line in the pane's shell, then prints its exit status (`EXITED=n`) when it ends.
     func run(_ commandLine: String) throws {

@@ -87,7 +87,8 @@ struct CollectorEndToEndTests {
             let events = try await server.events()
             #expect(events.filter { $0.0 == "transaction" }.count >= 3)
             #expect(events.contains { $0.0 == "metricset" && ($0.1["samples"] as? [String: Any])?["faas.billed_duration"] != nil })
-            #expect(try await server.schemaErrors().isEmpty)
+            let schemaErrors = try await server.schemaErrors()
+            #expect(schemaErrors.isEmpty, "\(schemaErrors)")
         }
     }
 
@@ -131,7 +132,8 @@ struct CollectorEndToEndTests {
 
             let transactions = try await server.events().filter { $0.0 == "transaction" }
             #expect(transactions.contains { $0.1["result"] as? String == "timeout" })
-            #expect(try await server.schemaErrors().isEmpty)
+            let schemaErrors = try await server.schemaErrors()
+            #expect(schemaErrors.isEmpty, "\(schemaErrors)")
         }
     }
 
@@ -156,10 +158,14 @@ struct CollectorEndToEndTests {
         }
     }
 
+    /// No Telemetry API: the emulator always offers one, so the collector is told not to subscribe
+    /// (`ELASTIC_APM_LAMBDA_DISABLE_LOGS_API`), which leaves it exactly where a 202 would (the 202 itself is
+    /// covered by ExtensionsClientTests): agent flushes and deadlines alone end invocations.
     @Test func withoutTelemetryInvocationsEndOnAgentFlushAndDeadline() async throws {
+        let noTelemetry = ["ELASTIC_APM_LAMBDA_DISABLE_LOGS_API": "true"]
         try await scenario { directory, http, server in
             let sandbox = try await Sandbox(directory: directory, http: http, timeoutSeconds: 1, apmServer: server,
-                                            dialect: "rie")
+                                            extraEnvironment: noTelemetry)
             try await withSandbox(sandbox) { sandbox in
                 let (status, _, _) = try await sandbox.invoke(#"{"mode":"ok"}"#)
                 #expect(status == 200)
@@ -169,18 +175,25 @@ struct CollectorEndToEndTests {
             #expect(environment["telemetry"] as? String == "unavailable", "\(sandbox.output)")
             let row = try #require(try invocations(sandbox).first)
             #expect(row["flush_reason"] as? String == "agent")
+            #expect(row["runtime_done_at"] == nil || row["runtime_done_at"] is NSNull)
             let kinds = try StoreRows.read(sandbox.storePath, "SELECT kind FROM lifecycle_events").compactMap { $0["kind"] as? String }
             #expect(kinds.contains("subscription_failed"))
+            #expect(try StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns").count == 1)
         }
         try await scenario { directory, http, server in
             let sandbox = try await Sandbox(directory: directory, http: http, handler: "handler.plain",
-                                            timeoutSeconds: 1, apmServer: server, dialect: "rie")
+                                            timeoutSeconds: 1, apmServer: server, extraEnvironment: noTelemetry)
             try await withSandbox(sandbox) { sandbox in
                 _ = try await sandbox.invoke("{}")
                 await sandbox.stop()
             }
             let row = try #require(try invocations(sandbox).first)
             #expect(row["flush_reason"] as? String == "timeout", "no agent, no telemetry: the deadline ends it")
+            // The deadline margin for a 1 s timeout is 100 ms: released before the deadline, not a second early.
+            let released = try #require(row["released_at"] as? Int)
+            let deadline = try #require(row["deadline_at"] as? Int)
+            #expect(released < deadline)
+            #expect(deadline - released < 600_000)
         }
     }
 

@@ -17,8 +17,12 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A child process in its own process group (via setsid), output captured to files.
+/// A child process, output captured to files. Started through a tiny Python exec wrapper that clears the
+/// signal mask: Swift's concurrency threads block signals and a spawned child inherits that mask, so
+/// without it SIGTERM would never reach the emulator. Foundation makes the child a process group leader.
 final class Child: @unchecked Sendable {
+    static let execWithSignals = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])"
+
     // @unchecked: `process` is only touched by the test that owns this Child, one call at a time.
     let process = Process()
     let name: String
@@ -32,8 +36,8 @@ final class Child: @unchecked Sendable {
         stderrPath = directory.appendingPathComponent("\(name).stderr").path
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = [executable] + arguments
+        process.executableURL = TestPaths.python
+        process.arguments = ["-c", Self.execWithSignals, executable] + arguments
         process.environment = environment
         if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
@@ -61,12 +65,37 @@ final class Child: @unchecked Sendable {
         return !process.isRunning
     }
 
-    /// SIGTERM to the group, then SIGKILL to whatever is left after `grace`.
+    /// SIGTERM to the group, then SIGKILL to whatever is left after `grace`, including descendants that
+    /// moved to their own process groups (the emulator's runtime and extensions).
     func stop(grace: Duration = .seconds(5)) async {
+        let family = Self.descendants(of: pid)
         signal(SIGTERM)
         _ = await waitForExit(timeout: grace)
         signal(SIGKILL)
+        for descendant in family + Self.descendants(of: pid) { kill(descendant, SIGKILL) }
         _ = await waitForExit(timeout: .seconds(2))
+    }
+
+    /// Every live descendant of `root`, from /proc.
+    static func descendants(of root: Int32) -> [Int32] {
+        guard root > 0, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var children: [Int32: [Int32]] = [:]
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(pid) }
+        }
+        var result: [Int32] = []
+        var queue = [root]
+        while let next = queue.popLast() {
+            for child in children[next] ?? [] {
+                result.append(child)
+                queue.append(child)
+            }
+        }
+        return result
     }
 }
 
@@ -210,6 +239,8 @@ final class Sandbox: Sendable {
         environment["ELASTIC_APM_SERVER_URL"] = "http://127.0.0.1:\(receiverPort)"
         environment["ELASTIC_APM_LOG_LEVEL"] = "debug"
         environment["PYTHONPATH"] = task.path
+        // Real Lambda sets it; elastic-apm takes service.runtime.name from it (null otherwise, which the schema refuses).
+        environment["AWS_EXECUTION_ENV"] = "AWS_Lambda_python3.11"
         if let apmServer {
             environment["ELASTIC_APM_LAMBDA_APM_SERVER"] = apmServer.url
         } else {
@@ -249,6 +280,7 @@ final class Sandbox: Sendable {
     func invoke(_ payload: String, timeout: TimeAmount = .seconds(60)) async throws -> (Int, String?, String) {
         var request = HTTPClientRequest(url: invokeURL)
         request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: payload))
         let response = try await http.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 8 << 20)
@@ -257,9 +289,11 @@ final class Sandbox: Sendable {
 
     /// SIGTERM to the emulator (SHUTDOWN spindown to the extension), then wait for everything to exit.
     func stop() async {
+        let family = Child.descendants(of: child.pid)
         kill(child.pid, SIGTERM)
         _ = await child.waitForExit(timeout: .seconds(10))
         await child.stop(grace: .seconds(1))
+        for pid in family { kill(pid, SIGKILL) }
     }
 
     /// Everything the children printed, for failure messages.

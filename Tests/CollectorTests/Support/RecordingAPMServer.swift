@@ -63,8 +63,9 @@ final class RecordingAPMServer: Sendable {
     }
 
     func stop() {
+        // SIGKILL: the test runner's children may inherit a blocked SIGTERM; the peer holds nothing worth flushing.
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }
