@@ -76,7 +76,9 @@ struct EmulatorLimitsTests {
 
         let reply = try await emulator.invoke(#"{"action":"flood","lines":6000}"#)
         #expect(reply.status == 200)
-        // The listener refused every delivery so far; now it catches up.
+        // The listener refuses deliveries until the emulator has had to drop records; then it catches up.
+        let refused = await EmulatorProcess.eventually(ws, timeout: 30) { !Records.kind($0, "refusedWithDrops").isEmpty }
+        #expect(!Records.kind(refused, "refusedWithDrops").isEmpty)
         _ = FileManager.default.createFile(atPath: ws.root.appendingPathComponent("gate").path, contents: nil)
         func accounted(_ events: [TelemetryEvent]) -> Int {
             events.reduce(0) { sum, event in

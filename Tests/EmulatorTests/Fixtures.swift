@@ -75,6 +75,8 @@ enum Fixtures {
             n = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(n)
             if gate and not os.path.exists(gate):
+                if any(e.get("type") == "platform.logsDropped" for e in json.loads(body)):
+                    record({"kind": "refusedWithDrops"})
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
