@@ -195,9 +195,13 @@ struct EmulatorLifecycleTests {
         #expect(warm.status == 200, "\(warm.body)")
 
         async let slow = emulator.invoke(#"{"action":"sleep","seconds":3}"#)
-        // While the runtime works on it, a response for another request id is refused.
-        try await Task.sleep(for: .milliseconds(300))
-        let wrongID = try await emulator.api(.POST, RuntimeAPI.responsePath(requestID: "not-the-request"), body: "{}")
+        // While the runtime works on it, a response for another request id is refused (400; 403 only until the
+        // invoke has reached the sandbox).
+        var wrongID = try await emulator.api(.POST, RuntimeAPI.responsePath(requestID: "not-the-request"), body: "{}")
+        for _ in 0..<40 where wrongID.status == 403 {
+            try await Task.sleep(for: .milliseconds(50))
+            wrongID = try await emulator.api(.POST, RuntimeAPI.responsePath(requestID: "not-the-request"), body: "{}")
+        }
         #expect(wrongID.status == 400 && wrongID.json?["errorType"] as? String == WireErrorType.invalidRequestID)
         let timedOut = try await slow
         #expect(timedOut.status == 200)

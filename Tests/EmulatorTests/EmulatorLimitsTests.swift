@@ -47,7 +47,7 @@ struct EmulatorLimitsTests {
 
         let replies = try await withThrowingTaskGroup(of: EmulatorProcess.Reply.self) { group in
             for _ in 0..<8 {
-                group.addTask { try await emulator.invoke(#"{"action":"sleep","seconds":0.3}"#) }
+                group.addTask { try await emulator.invoke(#"{"action":"sleep","seconds":1}"#) }
             }
             var all: [EmulatorProcess.Reply] = []
             for try await reply in group { all.append(reply) }
