@@ -14,7 +14,7 @@ struct EmulatorLifecycleTests {
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5", "--function-name", "orders"],
             environment: ["EXT_POST_INVOKE_SLEEP": "0.5", "EXT_BAD_SUBSCRIPTION": "1"])
         var stopped = false
-        defer { if !stopped { Task { [emulator] in await emulator.stop(grace: 1) } } }
+        defer { if !stopped { emulator.terminate() } }
 
         let givenTrace = "Root=1-5f35ae12-0c0fec141ab77a00bc047aa2;Parent=2be948a625588e32;Sampled=1"
         let first = try await emulator.invoke(#"{"action":"ok"}"#, headers: [("X-Amzn-Trace-Id", givenTrace)])
@@ -137,7 +137,7 @@ struct EmulatorLifecycleTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path], environment: ["EXT_INIT_ERROR": "1"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let reply = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(reply.status == 200)
@@ -156,7 +156,7 @@ struct EmulatorLifecycleTests {
         let ws = try Fixtures.Workspace(extensionNames: ["recorder", "logs-recorder"])
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let context = Data(#"{"custom":{"tenant":"blue"},"env":{},"client":{}}"#.utf8).base64EncodedString()
         let reply = try await emulator.invoke(#"{"action":"ok"}"#, headers: [("X-Amz-Client-Context", context)])
@@ -190,7 +190,7 @@ struct EmulatorLifecycleTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "1", "--eager-init"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
         let warm = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(warm.status == 200, "\(warm.body)")
 
@@ -240,7 +240,7 @@ struct EmulatorLifecycleTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "3"], handler: "broken.handler")
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let reply = try await emulator.invoke("{}")
         #expect(reply.status == 200)
@@ -267,7 +267,7 @@ struct EmulatorLifecycleTests {
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "3"],
             environment: ["EXT_REGISTER_AS": "not-my-file-name"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let reply = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(reply.status == 200)
