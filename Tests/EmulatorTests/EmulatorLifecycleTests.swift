@@ -14,7 +14,7 @@ struct EmulatorLifecycleTests {
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5", "--function-name", "orders"],
             environment: ["EXT_POST_INVOKE_SLEEP": "0.5", "EXT_BAD_SUBSCRIPTION": "1"])
         var stopped = false
-        defer { if !stopped { Task { [emulator] in await emulator.stop(grace: 1) } } }
+        defer { if !stopped { emulator.terminate() } }
 
         let givenTrace = "Root=1-5f35ae12-0c0fec141ab77a00bc047aa2;Parent=2be948a625588e32;Sampled=1"
         let first = try await emulator.invoke(#"{"action":"ok"}"#, headers: [("X-Amzn-Trace-Id", givenTrace)])
@@ -131,12 +131,32 @@ struct EmulatorLifecycleTests {
         #expect(!Records.kind(records, "exit").isEmpty)
     }
 
+    @Test("an extension's init error fails init with Extension.InitError; the error-type header is required")
+    func extensionInitError() async throws {
+        let ws = try Fixtures.Workspace()
+        defer { ws.remove() }
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path], environment: ["EXT_INIT_ERROR": "1"])
+        defer { emulator.terminate() }
+
+        let reply = try await emulator.invoke(#"{"action":"ok"}"#)
+        #expect(reply.status == 200)
+        #expect(reply.headers["x-amz-function-error"] == "Unhandled")
+        #expect(reply.json?["errorType"] as? String == WireErrorType.extensionInitError)
+        #expect((reply.json?["errorMessage"] as? String)?.contains("Extension.ConfigInvalid") == true)
+        let records = await EmulatorProcess.eventually(ws) { !Records.kind($0, "initError").isEmpty }
+        let refused = try #require(Records.kind(records, "initErrorNoHeader").first)
+        #expect(refused["status"] as? Int == 403)
+        #expect((refused["body"] as? String)?.contains(WireErrorType.missingHeader) == true)
+        #expect(Records.kind(records, "initError").first?["status"] as? Int == 202)
+    }
+
     @Test("Logs API subscribers get the Logs API's records; the client context reaches the handler")
     func logsAPIAndClientContext() async throws {
         let ws = try Fixtures.Workspace(extensionNames: ["recorder", "logs-recorder"])
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let context = Data(#"{"custom":{"tenant":"blue"},"env":{},"client":{}}"#.utf8).base64EncodedString()
         let reply = try await emulator.invoke(#"{"action":"ok"}"#, headers: [("X-Amz-Client-Context", context)])
@@ -170,14 +190,18 @@ struct EmulatorLifecycleTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "1", "--eager-init"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
         let warm = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(warm.status == 200, "\(warm.body)")
 
         async let slow = emulator.invoke(#"{"action":"sleep","seconds":3}"#)
-        // While the runtime works on it, a response for another request id is refused.
-        try await Task.sleep(for: .milliseconds(300))
-        let wrongID = try await emulator.api(.POST, RuntimeAPI.responsePath(requestID: "not-the-request"), body: "{}")
+        // While the runtime works on it, a response for another request id is refused (400; 403 only until the
+        // invoke has reached the sandbox).
+        var wrongID = try await emulator.api(.POST, RuntimeAPI.responsePath(requestID: "not-the-request"), body: "{}")
+        for _ in 0..<40 where wrongID.status == 403 {
+            try await Task.sleep(for: .milliseconds(50))
+            wrongID = try await emulator.api(.POST, RuntimeAPI.responsePath(requestID: "not-the-request"), body: "{}")
+        }
         #expect(wrongID.status == 400 && wrongID.json?["errorType"] as? String == WireErrorType.invalidRequestID)
         let timedOut = try await slow
         #expect(timedOut.status == 200)
@@ -216,7 +240,7 @@ struct EmulatorLifecycleTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "3"], handler: "broken.handler")
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let reply = try await emulator.invoke("{}")
         #expect(reply.status == 200)
@@ -243,7 +267,7 @@ struct EmulatorLifecycleTests {
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "3"],
             environment: ["EXT_REGISTER_AS": "not-my-file-name"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let reply = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(reply.status == 200)

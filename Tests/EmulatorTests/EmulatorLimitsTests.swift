@@ -11,7 +11,7 @@ struct EmulatorLimitsTests {
         let ws = try Fixtures.Workspace(extensionNames: [])
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10", "--memory", "512"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let big = try await emulator.invoke(#"{"action":"big"}"#)
         #expect(big.status == 200)
@@ -41,13 +41,13 @@ struct EmulatorLimitsTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10", "--max-queue", "3", "--eager-init"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
         let warm = try await emulator.invoke(#"{"action":"ok"}"#)
         #expect(warm.status == 200)
 
         let replies = try await withThrowingTaskGroup(of: EmulatorProcess.Reply.self) { group in
             for _ in 0..<8 {
-                group.addTask { try await emulator.invoke(#"{"action":"sleep","seconds":0.3}"#) }
+                group.addTask { try await emulator.invoke(#"{"action":"sleep","seconds":1}"#) }
             }
             var all: [EmulatorProcess.Reply] = []
             for try await reply in group { all.append(reply) }
@@ -72,11 +72,13 @@ struct EmulatorLimitsTests {
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10", "--quiet"],
             environment: ["EXT_GATE_FILE": ws.root.appendingPathComponent("gate").path])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let reply = try await emulator.invoke(#"{"action":"flood","lines":6000}"#)
         #expect(reply.status == 200)
-        // The listener refused every delivery so far; now it catches up.
+        // The listener refuses deliveries until the emulator has had to drop records; then it catches up.
+        let refused = await EmulatorProcess.eventually(ws, timeout: 30) { !Records.kind($0, "refusedWithDrops").isEmpty }
+        #expect(!Records.kind(refused, "refusedWithDrops").isEmpty)
         _ = FileManager.default.createFile(atPath: ws.root.appendingPathComponent("gate").path, contents: nil)
         func accounted(_ events: [TelemetryEvent]) -> Int {
             events.reduce(0) { sum, event in
@@ -103,7 +105,7 @@ struct EmulatorLimitsTests {
         defer { ws.remove() }
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "1", "--dialect", "rie"])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
 
         let timedOut = try await emulator.invoke(#"{"action":"sleep","seconds":3}"#)
         #expect(timedOut.status == 200)
@@ -123,7 +125,7 @@ struct EmulatorLimitsTests {
         let missing = ws.root.appendingPathComponent("no-such-bootstrap").path
         let emulator = try await EmulatorProcess.start(
             ws, arguments: ["--extensions", ws.extensions.path], bootstrap: [missing])
-        defer { Task { [emulator] in await emulator.stop(grace: 1) } }
+        defer { emulator.terminate() }
         for _ in 0..<2 {
             let reply = try await emulator.invoke("{}")
             #expect(reply.status == 200)
@@ -138,7 +140,7 @@ struct EmulatorLimitsTests {
         let ws = try Fixtures.Workspace(extensionNames: [])
         defer { ws.remove() }
         let first = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path])
-        defer { Task { [first] in await first.stop(grace: 1) } }
+        defer { first.terminate() }
         let process = Process()
         process.executableURL = TestPaths.binary("lantern")
         process.arguments = ["emulate", "--address", "127.0.0.1:0", "--api-address", first.apiAddress, "--", "/bin/true"]

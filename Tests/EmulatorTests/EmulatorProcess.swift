@@ -97,6 +97,12 @@ final class EmulatorProcess: @unchecked Sendable {
                      receivedAt: Date().timeIntervalSince1970)
     }
 
+    /// SIGTERM now, without waiting: the emulator spins down and ends its children by itself (for `defer`, which
+    /// cannot await; an unstructured task might never run before the test process exits).
+    func terminate() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+
     /// SIGTERM (spindown), then waits; SIGKILL after `grace`. Returns the exit status.
     @discardableResult
     func stop(grace: TimeInterval = 10) async -> Int32 {

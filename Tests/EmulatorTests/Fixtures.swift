@@ -75,6 +75,8 @@ enum Fixtures {
             n = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(n)
             if gate and not os.path.exists(gate):
+                if any(e.get("type") == "platform.logsDropped" for e in json.loads(body)):
+                    record({"kind": "refusedWithDrops"})
                 self.send_response(503)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -95,6 +97,14 @@ enum Fixtures {
         print(f"{me}: register failed with {status}", flush=True)
         sys.exit(1)
     ext_id = headers["lambda-extension-identifier"]
+    if os.environ.get("EXT_INIT_ERROR"):
+        # First without the required error-type header (refused), then properly; then exit as Lambda expects.
+        s, _, b = call("POST", "/2020-01-01/extension/init/error", "{}", {"Lambda-Extension-Identifier": ext_id})
+        record({"kind": "initErrorNoHeader", "status": s, "body": b.decode()})
+        s, _, b = call("POST", "/2020-01-01/extension/init/error", "{}",
+                       {"Lambda-Extension-Identifier": ext_id, "Lambda-Extension-Function-Error-Type": "Extension.ConfigInvalid"})
+        record({"kind": "initError", "status": s, "body": b.decode()})
+        sys.exit(1)
     if os.environ.get("EXT_SUBSCRIBE", "telemetry") == "telemetry":
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
         port = server.server_address[1]
