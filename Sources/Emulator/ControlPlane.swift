@@ -7,6 +7,8 @@ import NIOHTTP1
 /// and renders its answers with Lambda's status codes and error bodies.
 struct ControlPlane: Sendable {
     let sandbox: Sandbox
+    /// RIE's answer to every subscription: 202 with a NotSupported body, and nothing is ever delivered.
+    var telemetryUnavailable = false
 
     /// Bodies up to the response limit are read; larger ones are counted (for the 413) and dropped.
     static let bodyLimit = RuntimeAPI.maxResponseBytes
@@ -36,6 +38,11 @@ struct ControlPlane: Sendable {
         case TelemetryAPI.version, LogsAPI.version:
             guard parts.count == 2, parts[1] == (version == TelemetryAPI.version ? "telemetry" : "logs") else { throw Self.notFound(path) }
             try Self.require(request, .PUT, orAlso: version == LogsAPI.version ? .POST : nil)
+            if telemetryUnavailable {
+                let api = version == TelemetryAPI.version ? "Telemetry" : "Logs"
+                let body = (try? WireJSON.encode(ErrorResponse(errorType: "\(api).NotSupported", errorMessage: "\(api) API is not supported"))) ?? []
+                return .json(.accepted, body)
+            }
             try await sandbox.subscribe(
                 request.headers.first(name: ExtensionsAPI.Header.identifier),
                 api: version == TelemetryAPI.version ? .telemetry : .logs(schema: LogsAPI.version),

@@ -59,7 +59,7 @@ public final class Emulator: Service {
         let (feed, feedInput) = AsyncStream.makeStream(of: HubCommand.self)
         let hub = TelemetryHub(console: console)
         let sandbox = Sandbox(configuration: configuration, environment: environment, console: console, hubFeed: feedInput)
-        let controlPlane = ControlPlane(sandbox: sandbox)
+        let controlPlane = ControlPlane(sandbox: sandbox, telemetryUnavailable: configuration.telemetryUnavailable)
         let endpoint = InvokeEndpoint(sandbox: sandbox, dialect: configuration.dialect, functionVersion: configuration.functionVersion)
 
         if let path = configuration.readyFile {

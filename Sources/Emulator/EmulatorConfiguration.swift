@@ -63,6 +63,8 @@ public struct EmulatorConfiguration: Sendable {
     /// Initialise at start-up instead of on the first invoke.
     public var eagerInit = false
     public var dialect: InvokeDialect = .lambda
+    /// Answer Telemetry and Logs API subscriptions as RIE does (202 Not Supported, nothing delivered).
+    public var telemetryUnavailable = false
     /// Invokes that may wait while one runs; more get 429.
     public var maxQueue = 16
     /// Do not echo the children's output.

@@ -59,6 +59,9 @@ struct Emulate: AsyncParsableCommand {
     @Option(help: "Replies of the invoke endpoint: lambda (real Lambda's) or rie (RIE's).")
     var dialect = "lambda"
 
+    @Flag(name: .customLong("no-telemetry"), help: "Answer Telemetry/Logs API subscriptions with RIE's 202 Not Supported.")
+    var noTelemetry = false
+
     @Option(name: .customLong("max-queue"), help: "Invokes that may wait while one runs; more get 429.")
     var maxQueue = 16
 
@@ -115,6 +118,7 @@ struct Emulate: AsyncParsableCommand {
             throw ValidationError("--dialect must be lambda or rie, got '\(dialect)'")
         }
         config.dialect = dialect
+        config.telemetryUnavailable = noTelemetry
         config.eagerInit = eagerInit
         config.maxQueue = maxQueue
         config.initTimeoutSeconds = initTimeout

@@ -158,14 +158,13 @@ struct CollectorEndToEndTests {
         }
     }
 
-    /// No Telemetry API: the emulator always offers one, so the collector is told not to subscribe
-    /// (`ELASTIC_APM_LAMBDA_DISABLE_LOGS_API`), which leaves it exactly where a 202 would (the 202 itself is
-    /// covered by ExtensionsClientTests): agent flushes and deadlines alone end invocations.
+    /// No Telemetry API: the emulator answers the subscription as RIE does (`--no-telemetry`: 202 Not Supported,
+    /// nothing delivered), so agent flushes and deadlines alone end invocations.
     @Test func withoutTelemetryInvocationsEndOnAgentFlushAndDeadline() async throws {
-        let noTelemetry = ["ELASTIC_APM_LAMBDA_DISABLE_LOGS_API": "true"]
+        let noTelemetry = ["--no-telemetry"]
         try await scenario { directory, http, server in
             let sandbox = try await Sandbox(directory: directory, http: http, timeoutSeconds: 1, apmServer: server,
-                                            extraEnvironment: noTelemetry)
+                                            emulatorFlags: noTelemetry)
             try await withSandbox(sandbox) { sandbox in
                 let (status, _, _) = try await sandbox.invoke(#"{"mode":"ok"}"#)
                 #expect(status == 200)
@@ -182,7 +181,7 @@ struct CollectorEndToEndTests {
         }
         try await scenario { directory, http, server in
             let sandbox = try await Sandbox(directory: directory, http: http, handler: "handler.plain",
-                                            timeoutSeconds: 1, apmServer: server, extraEnvironment: noTelemetry)
+                                            timeoutSeconds: 1, apmServer: server, emulatorFlags: noTelemetry)
             try await withSandbox(sandbox) { sandbox in
                 _ = try await sandbox.invoke("{}")
                 await sandbox.stop()

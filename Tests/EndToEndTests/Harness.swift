@@ -219,7 +219,7 @@ final class Sandbox: Sendable {
     init(
         directory: URL, http: HTTPClient, handler: String = "handler.instrumented", timeoutSeconds: Double = 3,
         apmServer: RecordingAPMServer?, dialect: String = "lambda", eagerInit: Bool = false,
-        storePath: String? = nil, extraEnvironment: [String: String] = [:]
+        storePath: String? = nil, extraEnvironment: [String: String] = [:], emulatorFlags: [String] = []
     ) async throws {
         self.directory = directory
         self.http = http
@@ -257,6 +257,7 @@ final class Sandbox: Sendable {
             "--dialect", dialect,
         ]
         if eagerInit { arguments.append("--eager-init") }
+        arguments += emulatorFlags
         arguments += ["--", TestPaths.python.path, "-m", "awslambdaric", handler]
         let child = try Child(name: "emulator", executable: TestPaths.binary("lantern").path, arguments: arguments,
                               environment: environment, directory: directory, workingDirectory: task)
