@@ -184,6 +184,6 @@ struct Demo: AsyncParsableCommand {
 extension Lantern {
     /// Whether this build of `lantern` has the subcommand `name` (the demo degrades without `dash` or `query`).
     static func hasSubcommand(_ name: String) -> Bool {
-        configuration.subcommands.contains { $0.configuration.commandName == name }
+        configuration.subcommands.contains { $0._commandName == name }
     }
 }
