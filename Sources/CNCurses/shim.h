@@ -23,4 +23,11 @@ static inline chtype lc_acs_hline(void) { return ACS_HLINE; }
 static inline chtype lc_acs_vline(void) { return ACS_VLINE; }
 static inline int lc_key_resize(void) { return KEY_RESIZE; }
 static inline int lc_key_mouse(void) { return KEY_MOUSE; }
+/* Mouse wheel: button 4 is up, button 5 down (BUTTON5 exists only with the extended mouse ABI). */
+static inline mmask_t lc_wheel_up(void) { return BUTTON4_PRESSED; }
+#if defined(BUTTON5_PRESSED)
+static inline mmask_t lc_wheel_down(void) { return BUTTON5_PRESSED; }
+#else
+static inline mmask_t lc_wheel_down(void) { return 0; }
+#endif
 #endif

@@ -42,6 +42,7 @@ final class RecordWriter {
         } catch {
             report(error, context: "checkpoint at close failed")
         }
+        statements = []
         connection.close()
         queue.didClose()
     }
@@ -91,7 +92,7 @@ final class RecordWriter {
             for record in batch {
                 let (sql, bindings) = RecordStatements.sql(for: record, rev: rev)
                 do {
-                    let statement = try connection.cached(sql)
+                    let statement = try statement(for: record, sql: sql)
                     try statement.bind(bindings)
                     _ = try statement.step()
                 } catch where error.code == .constraint {
@@ -121,6 +122,29 @@ final class RecordWriter {
     }
 
     private var pendingDropReport: Int?
+
+    /// Prepared statements by record kind: cheaper than looking up the cache by SQL text on every record.
+    private var statements: [Statement?] = Array(repeating: nil, count: 7)
+
+    private func statement(for record: StoreRecord, sql: String) throws(StoreError) -> Statement {
+        let kind: Int
+        switch record {
+        case .environment: kind = 0
+        case .invocation: kind = 1
+        case .proxy: kind = 2
+        case .shutdown: kind = 3
+        case .flush: kind = 4
+        case .log: kind = 5
+        case .lifecycle: kind = 6
+        }
+        if let statement = statements[kind] {
+            statement.reset()
+            return statement
+        }
+        let statement = try connection.prepare(sql)
+        statements[kind] = statement
+        return statement
+    }
 
     /// Adds a `records_dropped` lifecycle row to the open transaction when drops happened since the last one.
     private func writeDropReport(rev: Int64) throws(StoreError) {

@@ -1,2 +1,6 @@
-// Placeholder until the collector issue lands.
-print("lantern-extension")
+// `lantern-extension`: the headless collector the Lambda layer ships as `extensions/lantern-extension`.
+// Lambda registers extensions by file name, so the binary's name is the extension's name.
+
+import Collector
+
+await CollectorProcess.main()

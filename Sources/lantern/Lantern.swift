@@ -9,6 +9,12 @@ struct Lantern: AsyncParsableCommand {
         abstract: "See inside an AWS Lambda execution environment, live and afterwards.",
         version: LanternVersion.current,
         subcommands: [
+            Query.self,
+            Demo.self,
+            SampleFunction.self,
+            Dash.self,
+            Emulate.self,
+            Collect.self,
         ]
     )
 }

@@ -1,0 +1,231 @@
+// The collector process from start to exit: configuration, registration (first: Lambda starts the
+// runtime only once every extension has registered), the store, the agent receiver, the telemetry
+// subscription, then the services until SHUTDOWN or a signal. Shared by `lantern-extension` and
+// `lantern collect`.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FoundationEssentials
+import LambdaWire
+import LanternStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// Runs the collector; returns the process exit code.
+public enum CollectorProcess {
+    /// Entry point of `lantern-extension`: handles `--version`, runs, exits with the right code.
+    public static func main(arguments: [String] = CommandLine.arguments) async -> Never {
+        if arguments.dropFirst().contains("--version") {
+            print(LanternVersion.current)
+            exit(0)
+        }
+        let code = await run(environment: ProcessEnvironment.current, arguments: arguments)
+        exit(code)
+    }
+
+    /// Starts, registers, serves until SHUTDOWN (or SIGTERM/SIGINT) and shuts down. 0 = clean exit.
+    public static func run(environment: [String: String], arguments: [String]) async -> Int32 {
+        let startedAt = epochMicros()
+        unblockTerminationSignals()
+        let environmentID = UUID().uuidString.lowercased()
+        var config: CollectorConfig
+        var configError: ConfigError?
+        do {
+            config = try CollectorConfig.load(environment: environment, arguments: arguments)
+        } catch {
+            configError = error
+            let name = environment["LANTERN_EXTENSION_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? arguments.first.map(CollectorConfig.basename) ?? "lantern-extension"
+            config = CollectorConfig(extensionName: name)
+            config.runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"]
+        }
+        var logger = Logger(label: config.extensionName) { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = config.logLevel
+        for warning in config.warnings { logger.warning("\(warning)") }
+
+        guard let runtimeAPI = config.runtimeAPI else {
+            logger.critical("AWS_LAMBDA_RUNTIME_API is not set: run inside Lambda or an emulator (lantern emulate)")
+            return 2
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let client = ExtensionsClient(runtimeAPI: runtimeAPI, eventLoopGroup: group)
+
+        // 1. Register first: it is on the function's cold-start path.
+        let registration: ExtensionRegistration
+        do {
+            registration = try await client.register(name: config.extensionName)
+        } catch {
+            logger.critical("registration as '\(config.extensionName)' failed: \(error)")
+            try? await client.initError(identifier: "", errorType: "Extension.RegistrationFailed", message: "\(error)")
+            await client.shutdown()
+            return 1
+        }
+        let registeredAt = epochMicros()
+        if let configError {
+            logger.critical("bad configuration: \(configError)")
+            try? await client.initError(identifier: registration.identifier, errorType: "Extension.ConfigError",
+                                        message: configError.description)
+            await client.shutdown()
+            return 1
+        }
+
+        // 2. The store. Failing to open it costs the store, never the function or the forwarding.
+        var recorder: Recorder?
+        if let path = config.storePath {
+            var options = Recorder.Options()
+            options.logRetention = config.logRetention
+            do {
+                recorder = try Recorder(path: path, options: options)
+            } catch {
+                logger.error("the store at \(path) cannot be used (\(error)); running without a store")
+            }
+        } else {
+            logger.notice("LANTERN_DB=off: running without a store")
+        }
+        let sink: (any FactSink)? = recorder
+        func lifecycle(_ kind: String, at: Int64 = epochMicros(), name: String? = nil, detail: String? = nil) {
+            sink?.record(.lifecycle(LifecycleEvent(environmentID: environmentID, at: at, kind: kind, name: name,
+                                                   detail: detail)))
+        }
+        var environmentFact = EnvironmentFact(id: environmentID)
+        environmentFact.functionName = registration.response.functionName
+        environmentFact.functionVersion = registration.response.functionVersion
+        environmentFact.memoryMB = config.function.memoryMB
+        environmentFact.region = config.function.region
+        environmentFact.runtime = config.function.runtime
+        environmentFact.logStream = config.function.logStream
+        environmentFact.source = config.function.emulated ? .emulator : .lambda
+        environmentFact.extensionName = config.extensionName
+        environmentFact.extensionVersion = LanternVersion.current
+        environmentFact.startedAt = startedAt
+        environmentFact.registeredAt = registeredAt
+        sink?.record(.environment(environmentFact))
+        lifecycle("startup", at: startedAt, name: config.extensionName, detail: "version \(LanternVersion.current)")
+        lifecycle("registered", at: registeredAt, name: config.extensionName,
+                  detail: "function \(registration.response.functionName) \(registration.response.functionVersion)")
+        for warning in config.warnings { lifecycle("config_warning", detail: warning) }
+
+        // 3. The agent side: forwarder and receiver.
+        let forwarder = Forwarder(
+            configuration: ForwarderConfiguration(
+                serverURL: config.apmServerURL, apiKey: config.apiKey, secretToken: config.secretToken,
+                verifyServerCert: config.verifyServerCert, caCertPEM: config.serverCACertPEM,
+                sendTimeout: TimeAmount(config.forwarderTimeout),
+                userAgent: "lantern-extension/\(LanternVersion.current)",
+                functionName: config.function.name ?? registration.response.functionName,
+                functionVersion: config.function.version ?? registration.response.functionVersion,
+                memoryMB: config.function.memoryMB, region: config.function.region, runtime: config.function.runtime,
+                logStream: config.function.logStream, collectorVersion: LanternVersion.current),
+            recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
+        let book = InvocationBook(environmentID: environmentID, recorder: sink, forwarder: forwarder)
+        let receiver = AgentReceiver(
+            host: "127.0.0.1", port: config.receiverPort, forwarder: forwarder, observer: book,
+            configuration: ReceiverConfiguration(proxyTimeout: TimeAmount(config.receiverTimeout)),
+            recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        do {
+            let port = try await receiver.start()
+            lifecycle("listening", name: "agent-receiver", detail: "127.0.0.1:\(port)")
+            services.append(.init(
+                service: ListenerService(name: "agent-receiver", recorder: sink, environmentID: environmentID,
+                                         stop: { await receiver.stop() }),
+                successTerminationBehavior: .ignore))
+        } catch {
+            // Agents cannot reach us, but the function must run: record it and carry on with telemetry.
+            logger.error("the agent receiver cannot listen on 127.0.0.1:\(config.receiverPort): \(error)")
+            lifecycle("receiver_failed", name: "agent-receiver", detail: "127.0.0.1:\(config.receiverPort): \(error)")
+        }
+
+        // 4. Telemetry: a 202 or an error means "no telemetry here", never a failure of the extension.
+        var telemetry = false
+        if config.telemetryDisabled {
+            recordTelemetry(sink, environmentID, .unavailable, "disabled by ELASTIC_APM_LAMBDA_DISABLE_LOGS_API")
+            lifecycle("subscription_failed", name: "telemetry", detail: "disabled by ELASTIC_APM_LAMBDA_DISABLE_LOGS_API")
+        } else {
+            let listener = TelemetryListener(eventLoopGroup: group, logger: logger)
+            var types: [TelemetryCategory] = [.platform]
+            if config.captureLogs { types.append(.function) }
+            if config.captureExtensionLogs { types.append(.extension) }
+            do {
+                let endpoint = try await listener.start()
+                let subscription = TelemetrySubscription(
+                    schemaVersion: "2022-12-13", destination: TelemetryDestination(protocol: "HTTP", URI: endpoint.uri),
+                    types: types,
+                    // The shortest timeout Lambda allows: runtimeDone ends invocations, it must not wait a second.
+                    buffering: TelemetryBuffering(maxItems: 1_000, maxBytes: 262_144, timeoutMs: 25))
+                switch try await client.subscribe(identifier: registration.identifier, subscription: subscription) {
+                case .subscribed:
+                    telemetry = true
+                    let detail = "\(types.map(\.rawValue).joined(separator: ",")) at \(endpoint.uri) (bound \(endpoint.host))"
+                    recordTelemetry(sink, environmentID, .subscribed, detail)
+                    lifecycle("subscribed", name: "telemetry", detail: detail)
+                    let router = TelemetryRouter(book: book, recorder: sink, environmentID: environmentID,
+                                                 forwardLogs: config.captureLogs, logger: logger)
+                    services.append(.init(
+                        service: TelemetryService(listener: listener, router: router, recorder: sink,
+                                                  environmentID: environmentID),
+                        successTerminationBehavior: .ignore))
+                case .notSupported(let detail):
+                    logger.notice("no Telemetry API here (\(detail)): ending invocations on agent flush and deadline")
+                    recordTelemetry(sink, environmentID, .unavailable, detail)
+                    lifecycle("subscription_failed", name: "telemetry", detail: "not supported: \(detail)")
+                    await listener.stop()
+                }
+            } catch {
+                logger.warning("telemetry subscription failed (\(error)): ending invocations on agent flush and deadline")
+                recordTelemetry(sink, environmentID, .failed, "\(error)")
+                lifecycle("subscription_failed", name: "telemetry", detail: "\(error)")
+                await listener.stop()
+            }
+        }
+
+        // 5. The run loop, last in the group: it is the first to stop, and its end stops the rest.
+        let loop = InvocationLoop(
+            client: client, identifier: registration.identifier, book: book, forwarder: forwarder, recorder: sink,
+            environmentID: environmentID, sendStrategy: config.sendStrategy, forwarderTimeout: config.forwarderTimeout,
+            telemetry: telemetry, logger: logger)
+        services.append(.init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup,
+                              failureTerminationBehavior: .gracefullyShutdownGroup))
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var exitCode: Int32 = 0
+        do {
+            try await serviceGroup.run()
+        } catch {
+            logger.error("stopped on error: \(error)")
+            exitCode = 1
+        }
+        lifecycle("terminated", detail: "exit code \(exitCode)")
+        if let recorder {
+            await recorder.close()
+            let statistics = recorder.statistics
+            if statistics.dropped > 0 {
+                logger.warning("the store dropped \(statistics.dropped) records (last error: \(statistics.lastError.map { "\($0)" } ?? "none"))")
+            }
+        }
+        await client.shutdown()
+        return exitCode
+    }
+
+    /// A parent that spawned us from a thread with SIGTERM/SIGINT blocked (Swift concurrency and Dispatch
+    /// threads block signals) passes that mask on; without this, the graceful shutdown would never run.
+    static func unblockTerminationSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    static func recordTelemetry(_ sink: (any FactSink)?, _ environmentID: String, _ state: TelemetryState, _ detail: String) {
+        var fact = EnvironmentFact(id: environmentID)
+        fact.telemetry = state
+        fact.telemetryDetail = detail
+        sink?.record(.environment(fact))
+    }
+}

@@ -1,0 +1,65 @@
+// The two things the Lambda side of the collector hands its results to: the store (through the
+// Recorder) and the APM Server (through the Forwarder). Protocols keep InvocationBook and the run loop
+// independent of how either is built, and let the collector run on when the store cannot be opened.
+
+import NIOCore
+import LanternStore
+
+/// Takes facts for the store without blocking the caller (the LanternStore `Recorder` in production).
+public protocol FactSink: Sendable {
+    /// Takes `record`; false when it had to be dropped (and was counted).
+    @discardableResult
+    func record(_ record: StoreRecord) -> Bool
+}
+
+/// What the Lambda side asks of the forwarder (the `Forwarder` actor in production).
+public protocol EventForwarding: Sendable {
+    /// Queue a proxy transaction for an invocation whose agent never reported.
+    func forwardProxy(_ proxy: ProxyTransaction) async
+    /// Queue the APM metricset made from a `platform.report`.
+    func forwardReport(_ report: InvocationReport) async
+    /// Queue one function log line as an APM `log` event.
+    func forwardLog(_ line: FunctionLogLine) async
+    /// Send what is buffered, bounded by `deadline`; nil when there was nothing to send.
+    func flush(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline) async -> FlushOutcome?
+    /// Send what is left and stop, bounded by `deadline`.
+    func shutdown(deadline: NIODeadline) async
+}
+
+/// A proxy transaction the book decided to make: the agent's registered partial transaction, finished.
+public struct ProxyTransaction: Sendable {
+    public var registration: TransactionRegistration
+    /// `transaction.result`: the runtimeDone status, `timeout`, or the SHUTDOWN reason.
+    public var result: String
+    /// `transaction.outcome`: `failure`, or nil to keep what the agent registered (success).
+    public var outcome: String?
+    public var durationMs: Double
+    public var trigger: ProxyTrigger
+}
+
+/// A `platform.report` with what the book knows about its invocation (for the APM metricset).
+public struct InvocationReport: Sendable {
+    public var requestID: String
+    /// The report's time (epoch microseconds).
+    public var at: Int64
+    public var functionARN: String?
+    public var coldStart: Bool?
+    /// The function timeout, as Elastic computes it (whole seconds, in ms).
+    public var timeoutMs: Int?
+    public var status: String
+    public var durationMs: Double
+    public var billedDurationMs: Int?
+    public var memorySizeMB: Int?
+    public var maxMemoryUsedMB: Int?
+    public var initDurationMs: Double?
+}
+
+/// One line the function printed, attributed to the invocation that was running.
+public struct FunctionLogLine: Sendable {
+    public var at: Int64
+    public var message: String
+    /// Parsed when the line is JSON or has a Lambda level prefix.
+    public var level: String?
+    public var requestID: String?
+    public var functionARN: String?
+}

@@ -1,0 +1,3 @@
+import LanternStore
+
+extension Recorder: FactSink {}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// `lantern dash`: the loop that ties the terminal, the store tail, the key map and the screens together.
+public struct DashboardApp {
+    /// The store to show.
+    public var path: String
+    /// ASCII glyphs even on a UTF-8 terminal.
+    public var ascii: Bool
+    /// The shortest time between two header-total computations (they scan indexes).
+    public var totalsInterval: Duration = .seconds(1)
+
+    public init(path: String, ascii: Bool = false) {
+        self.path = path
+        self.ascii = ascii
+    }
+
+    /// Runs until `q` or a stop signal. Returns the process exit status.
+    public func run() -> Int32 {
+        // A file that is not a store (or too new) is an error before the terminal is taken over.
+        if let problem = StoreTail.probe(path: path), problem.code == .notLanternStore || problem.code == .newerSchema {
+            FileHandle.standardError.write(Data("lantern dash: \(problem.message)\n".utf8))
+            return 1
+        }
+        let terminal: Terminal
+        do {
+            terminal = try Terminal(ascii: ascii)
+        } catch {
+            FileHandle.standardError.write(Data("lantern dash: \(error.message)\n".utf8))
+            return 1
+        }
+        var session = Session(path: path, renderer: ScreenRenderer(glyphs: terminal.glyphs),
+                              totalsInterval: totalsInterval)
+        let outcome = session.loop(terminal)
+        terminal.restore()
+        if case .failed(let message) = outcome {
+            FileHandle.standardError.write(Data("lantern dash: \(message)\n".utf8))
+            return 1
+        }
+        if case .stopped(let signal) = outcome { return 128 + signal }
+        return 0
+    }
+}
+
+/// How the loop ended.
+enum SessionOutcome: Equatable {
+    case quit
+    case stopped(Int32)
+    case failed(String)
+}
+
+/// One run of the dashboard: the state the loop carries between frames.
+struct Session {
+    let path: String
+    let renderer: ScreenRenderer
+    let totalsInterval: Duration
+    var state = UIState()
+    var tail: StoreTail?
+    var status: StoreStatus = .waiting("")
+    var snapshot: DashboardSnapshot?
+    var totals: HeaderTotals?
+    var totalsStale = true
+    var lastTotalsStart: ContinuousClock.Instant?
+    var lastOpenAttempt: ContinuousClock.Instant?
+    var worker: TotalsWorker
+    var storeError: String?
+
+    init(path: String, renderer: ScreenRenderer, totalsInterval: Duration) {
+        self.path = path
+        self.renderer = renderer
+        self.totalsInterval = totalsInterval
+        worker = TotalsWorker(path: path)
+    }
+
+    mutating func loop(_ terminal: Terminal) -> SessionOutcome {
+        var dirty = true
+        while true {
+            if let signal = terminal.stopRequested { return .stopped(signal) }
+            if tail == nil {
+                switch openIfPresent() {
+                case .failed(let message): return .failed(message)
+                case .opened: dirty = true
+                case .waiting(let changed): dirty = dirty || changed
+                }
+            }
+            if let tail {
+                do {
+                    if try tail.hasChanged() {
+                        dirty = true
+                        totalsStale = true
+                    }
+                } catch {
+                    storeError = error.message
+                }
+                refreshTotals(&dirty)
+            }
+            if dirty {
+                let (width, height) = terminal.size
+                redraw(terminal, width: width, height: height)
+                dirty = false
+            }
+            guard let key = terminal.readKey() else { continue }
+            guard let action = KeyMap.action(for: key, in: state) else { continue }
+            let (_, height) = terminal.size
+            let pageSize = ScreenRenderer.pageSize(forHeight: height)
+            switch state.apply(action, snapshot: snapshot, pageSize: pageSize) {
+            case .quit: return .quit
+            case .none: break
+            case .search(let term, let direction): search(term, direction)
+            }
+            if action == .redraw, key != .resize { terminal.forceFullRedraw() }
+            dirty = true
+        }
+    }
+
+    private enum OpenResult {
+        case opened
+        case waiting(changed: Bool)
+        case failed(String)
+    }
+
+    /// Opens the store once it exists and has its schema; checks a few times a second.
+    private mutating func openIfPresent() -> OpenResult {
+        let now = ContinuousClock.now
+        if let last = lastOpenAttempt, now - last < .milliseconds(250) { return .waiting(changed: false) }
+        lastOpenAttempt = now
+        do {
+            tail = try StoreTail(path: path)
+            status = .open
+            totalsStale = true
+            return .opened
+        } catch {
+            switch error.code {
+            case .notLanternStore, .newerSchema: return .failed(error.message)
+            default:
+                let message =
+                    error.code == .storeMissing
+                    ? "No store at \(path) yet. Start the emulator or the collector (or pass --db PATH)."
+                    : error.message
+                let next = StoreStatus.waiting(message)
+                defer { status = next }
+                return .waiting(changed: next != status)
+            }
+        }
+    }
+
+    private mutating func refreshTotals(_ dirty: inout Bool) {
+        if let result = worker.take() {
+            switch result {
+            case .success(let fresh): totals = fresh
+            case .failure(let error): storeError = error.message
+            }
+            dirty = true
+        }
+        guard totalsStale, !worker.isRunning else { return }
+        let now = ContinuousClock.now
+        if let last = lastTotalsStart, now - last < totalsInterval { return }
+        if worker.start() {
+            totalsStale = false
+            lastTotalsStart = now
+        }
+    }
+
+    private mutating func redraw(_ terminal: Terminal, width: Int, height: Int) {
+        let pageSize = ScreenRenderer.pageSize(forHeight: height)
+        if let tail {
+            do {
+                var next = try tail.snapshot(state: &state, pageSize: pageSize)
+                next.header.totals = totals
+                snapshot = next
+                storeError = nil
+            } catch {
+                storeError = error.message
+            }
+        }
+        if let storeError, state.message == nil { state.message = "store: \(storeError)" }
+        terminal.draw(renderer.render(snapshot, state, width: width, height: height, storePath: path, status: status))
+    }
+
+    private mutating func search(_ term: String, _ direction: SearchDirection) {
+        guard let tail, let snapshot else { return }
+        let keys = snapshot.rows.keys
+        let from = keys.indices.contains(state.position.cursor) ? keys[state.position.cursor] : nil
+        do {
+            if let match = try tail.find(term, in: state, from: from, direction: direction) {
+                state.select(match, visible: keys)
+            } else {
+                state.message = "no \(direction == .older ? "older" : "newer") match for \"\(term)\""
+            }
+        } catch {
+            state.message = "search failed: \(error.message)"
+        }
+    }
+}

@@ -1,0 +1,106 @@
+/// The detail of one invocation: timeline, report, proxy, flushes and log lines.
+struct DetailScreen {
+    var glyphs: Glyphs
+
+    func lines(_ detail: InvocationDetail?, requestID: String, width: Int) -> [StyledLine] {
+        guard let d = detail else {
+            return [StyledLine(" Invocation \(requestID)", .title), StyledLine(" not in the store (any more).", .warn)]
+        }
+        let r = d.row
+        var out: [StyledLine] = []
+        var title = StyledLine()
+        title.append(" Invocation \(r.requestID)  ", .title)
+        title.append(r.status ?? "running", ListScreens.statusStyle(r.status))
+        if let error = r.errorType { title.append(" (\(error))", .bad) }
+        if r.coldStart { title.append("  \(glyphs.cold) cold start", .accent) }
+        if r.hasProxy { title.append("  \(glyphs.proxy) proxy transaction", .warn) }
+        out.append(title)
+        out.append(field("function", d.functionARN ?? "-"))
+        out.append(field("environment", d.environmentID ?? "-"))
+        out.append(field("trace", d.traceID ?? "-"))
+        if let timeout = r.timeoutMs {
+            out.append(field("timeout", Format.ms(Double(timeout)) + "  deadline " + Format.clock(d.deadlineAt)))
+        }
+        out.append(StyledLine(""))
+
+        out.append(StyledLine(" Timeline", .label))
+        var previous: Int64?
+        for point in d.timeline {
+            var line = StyledLine()
+            line.append("   " + Format.pad(point.label, 16, glyphs: glyphs))
+            guard let at = point.at else {
+                line.append("-", .dim)
+                out.append(line)
+                continue
+            }
+            line.append(Format.clock(at))
+            if let previous {
+                line.append("   " + Format.pad("+" + Format.ms(Format.between(previous, at)), 10, glyphs: glyphs), .accent)
+            } else {
+                line.append("   " + Format.pad("", 10, glyphs: glyphs))
+            }
+            if let start = r.invokedAt, point.label != "INVOKE received" {
+                line.append("  at " + Format.ms(Format.between(start, at)), .dim)
+            }
+            if point.label == "agent flush" || point.label == "released", let reason = r.flushReason,
+               point.label == "released" {
+                line.append("  (flush reason: \(reason))", ListScreens.flushStyle(reason))
+            }
+            out.append(line)
+            previous = at
+        }
+        if d.timeline[4].at == nil, let reason = r.flushReason {
+            out.append(StyledLine("   flush reason: \(reason)", ListScreens.flushStyle(reason)))
+        }
+        out.append(StyledLine(""))
+
+        out.append(StyledLine(" Report", .label))
+        out.append(field("handler", Format.ms(r.handlerMs) + "   post-runtime " + (r.postRuntimeMs.map(Format.ms) ?? "-")))
+        out.append(field("duration", Format.ms(r.durationMs) + "   billed " + (d.billedDurationMs.map { "\($0)ms" } ?? "-")
+            + "   init " + Format.ms(d.initDurationMs)))
+        out.append(field("memory", "\(r.maxMemoryUsedMB.map(String.init) ?? "-") of \(r.memorySizeMB.map(String.init) ?? "-") MB"
+            + "   report status " + (d.reportStatus ?? "-")))
+        out.append(field("response", "produced " + Format.bytes(d.producedBytes) + "   at " + Format.clock(d.responseAt)))
+        out.append(field("agent", "\(d.agentEvents) events, \(Format.bytes(d.agentBytes))   transaction "
+            + (d.transactionID ?? "-")))
+        out.append(StyledLine(""))
+
+        out.append(StyledLine(" Proxy transaction", .label))
+        if let p = d.proxy {
+            out.append(field("transaction", p.transactionID + "   trigger " + p.trigger))
+            out.append(field("result", (p.result ?? "-") + "   outcome " + (p.outcome ?? "-") + "   duration "
+                + Format.ms(p.durationMs)))
+            out.append(field("forwarded", p.forwardedAt.map { Format.clock($0) } ?? "not yet"))
+        } else {
+            out.append(StyledLine("   none (the agent reported its own transaction, or none was registered)", .dim))
+        }
+        out.append(StyledLine(""))
+
+        out.append(StyledLine(" Flushes during it (\(d.flushes.count))", .label))
+        for f in d.flushes {
+            var line = StyledLine()
+            line.append("   " + Format.clock(f.startedAt) + "  " + Format.pad(f.trigger, 11, glyphs: glyphs))
+            line.append(Format.pad(f.outcome, 9, glyphs: glyphs), f.outcome == "sent" ? .good : .bad)
+            line.append(" \(f.httpStatus.map(String.init) ?? "-")  \(f.events) events  \(Format.bytes(f.bytes))  "
+                + Format.ms(f.durationMs))
+            if let error = f.error { line.append("  " + error, .bad) }
+            out.append(line)
+        }
+        out.append(StyledLine(""))
+
+        let more = d.logLineCount > d.logs.count ? " of \(d.logLineCount)" : ""
+        out.append(StyledLine(" Log lines (\(d.logs.count)\(more))", .label))
+        for l in d.logs {
+            var line = StyledLine()
+            line.append("   " + Format.clock(l.at) + "  " + Format.pad(l.source, 9, glyphs: glyphs), .dim)
+            line.append(" " + Format.pad(l.level ?? "-", 6, glyphs: glyphs) + " ")
+            line.append(ListScreens.oneLine(l.message))
+            out.append(line)
+        }
+        return out
+    }
+
+    private func field(_ name: String, _ value: String) -> StyledLine {
+        StyledLine([StyledSpan("   " + Format.pad(name, 12, glyphs: glyphs), .dim), StyledSpan(value)])
+    }
+}

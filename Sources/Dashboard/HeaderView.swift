@@ -1,0 +1,117 @@
+/// The top of the screen: title with the follow marker, environments, totals, forwarder health, tabs.
+struct HeaderView {
+    var glyphs: Glyphs
+
+    func titleLine(path: String, state: UIState, width: Int) -> StyledLine {
+        var line = StyledLine(fill: .title)
+        line.append(" Lantern dash ", .title)
+        line.append("\(glyphs.dot) \(path) ", .title)
+        let marker = state.following ? " FOLLOWING " : " PAUSED "
+        let gap = width - line.width - marker.count
+        if gap > 0 { line.append(String(repeating: " ", count: gap), .title) }
+        line.append(marker, state.following ? .good : .warn)
+        return line
+    }
+
+    func summaryLines(_ header: HeaderSnapshot?, status: StoreStatus) -> [StyledLine] {
+        guard let header, status == .open else {
+            return [StyledLine(" store  not open yet", .dim), StyledLine(""), StyledLine("")]
+        }
+        return [environmentLine(header), totalsLine(header.totals), healthLine(header)]
+    }
+
+    private func environmentLine(_ header: HeaderSnapshot) -> StyledLine {
+        var line = StyledLine()
+        line.append(" env    ", .label)
+        if header.environments.isEmpty {
+            line.append("none yet", .dim)
+        }
+        for (i, env) in header.environments.prefix(2).enumerated() {
+            if i > 0 { line.append("  \(glyphs.vertical) ", .dim) }
+            line.append(env.functionName ?? Format.shortID(env.id), .accent)
+            var facts: [String] = []
+            if let memory = env.memoryMB { facts.append("\(memory) MB") }
+            if let source = env.source { facts.append(source) }
+            if let telemetry = env.telemetry, telemetry != "subscribed" { facts.append("telemetry \(telemetry)") }
+            if let reason = env.shutdownReason { facts.append("shut down: \(reason)") }
+            if !facts.isEmpty { line.append(" (" + facts.joined(separator: ", ") + ")") }
+        }
+        if header.environments.count > 2 { line.append("  +\(header.environments.count - 2) more", .dim) }
+        if let totals = header.totals {
+            line.append("   invocations ", .label)
+            line.append(Format.count(totals.invocations))
+            line.append("  cold starts ", .label)
+            line.append(Format.count(totals.coldStarts))
+        }
+        return line
+    }
+
+    private func totalsLine(_ totals: HeaderTotals?) -> StyledLine {
+        var line = StyledLine()
+        line.append(" status ", .label)
+        guard let totals else {
+            line.append("counting\(glyphs.ellipsis)", .dim)
+            return line
+        }
+        for status in ["success", "error", "failure", "timeout"] {
+            let n = totals.byStatus[status] ?? 0
+            line.append(" \(status) ", n > 0 ? ListScreens.statusStyle(status) : .dim)
+            line.append(Format.count(n))
+        }
+        let running = totals.invocations - totals.byStatus.values.reduce(0, +)
+        if running > 0 {
+            line.append(" running ", .dim)
+            line.append(Format.count(running))
+        }
+        line.append("   flush ", .label)
+        for reason in ["agent", "runtimeDone", "timeout", "shutdown"] {
+            let n = totals.byFlushReason[reason] ?? 0
+            line.append(" \(reason) ", n > 0 ? ListScreens.flushStyle(reason) : .dim)
+            line.append(Format.count(n))
+        }
+        return line
+    }
+
+    private func healthLine(_ header: HeaderSnapshot) -> StyledLine {
+        var line = StyledLine()
+        line.append(" apm    ", .label)
+        if let last = header.lastFlush {
+            line.append("last flush ")
+            let style: TextStyle = last.outcome == "sent" ? .good : .bad
+            var outcome = last.outcome
+            if let code = last.httpStatus { outcome += " \(code)" }
+            line.append(outcome, style)
+            line.append(" at \(Format.clock(last.at))")
+            if let error = last.error, last.outcome != "sent" { line.append(" (\(error))", .bad) }
+        } else {
+            line.append("no flush yet", .dim)
+        }
+        if let totals = header.totals {
+            line.append("   failed ", .label)
+            line.append(Format.count(totals.flushesFailed), totals.flushesFailed > 0 ? .bad : .plain)
+            line.append("  dropped ", .label)
+            line.append(
+                "\(Format.count(totals.batchesDropped)) batches / \(Format.count(totals.eventsDropped)) events",
+                totals.batchesDropped > 0 ? .bad : .plain)
+            line.append("   proxies ", .label)
+            line.append(Format.count(totals.proxies))
+            line.append("  shutdowns ", .label)
+            line.append(Format.count(totals.shutdowns))
+        }
+        return line
+    }
+
+    func tabBar(state: UIState) -> StyledLine {
+        var line = StyledLine()
+        line.append(" ")
+        for tab in Tab.allCases {
+            let label = tab == state.tab ? "[\(tab.rawValue + 1) \(tab.title)]" : " \(tab.rawValue + 1) \(tab.title) "
+            line.append(label, tab == state.tab ? .tabActive : .dim)
+            line.append(" ")
+        }
+        if state.filter.isActive {
+            line.append("  filter: \(state.filter.summary)", .warn)
+        }
+        return line
+    }
+}

@@ -1,0 +1,94 @@
+/// What a piece of text means; the terminal maps it to colours or, without colour, to attributes.
+public enum TextStyle: Sendable, Equatable, CaseIterable {
+    case plain
+    case dim
+    case title
+    case label
+    case selected
+    case tabActive
+    case good
+    case bad
+    case warn
+    case accent
+    case match
+}
+
+/// A run of text in one style.
+public struct StyledSpan: Sendable, Equatable {
+    public var text: String
+    public var style: TextStyle
+
+    public init(_ text: String, _ style: TextStyle = .plain) {
+        self.text = text
+        self.style = style
+    }
+}
+
+/// One screen row: spans left to right. `fill` is the style of the rest of the row (the selection bar).
+public struct StyledLine: Sendable, Equatable {
+    public var spans: [StyledSpan]
+    public var fill: TextStyle
+
+    public init(_ spans: [StyledSpan] = [], fill: TextStyle = .plain) {
+        self.spans = spans
+        self.fill = fill
+    }
+
+    public init(_ text: String, _ style: TextStyle = .plain) {
+        self.init([StyledSpan(text, style)])
+    }
+
+    /// The row as plain text (what a test or a text capture sees).
+    public var text: String { spans.map(\.text).joined() }
+
+    /// Width in terminal cells. The dashboard only emits single-cell characters, so cells = characters.
+    public var width: Int { spans.reduce(0) { $0 + $1.text.count } }
+
+    /// Appends a span.
+    public mutating func append(_ text: String, _ style: TextStyle = .plain) {
+        spans.append(StyledSpan(text, style))
+    }
+
+    /// The row cut or padded to exactly `width` cells.
+    public func fitted(to width: Int) -> StyledLine {
+        var out: [StyledSpan] = []
+        var left = width
+        for span in spans where left > 0 {
+            let count = span.text.count
+            if count <= left {
+                out.append(span)
+                left -= count
+            } else {
+                out.append(StyledSpan(String(span.text.prefix(left)), span.style))
+                left = 0
+            }
+        }
+        if left > 0 { out.append(StyledSpan(String(repeating: " ", count: left), fill)) }
+        return StyledLine(out, fill: fill)
+    }
+}
+
+/// The characters for lines, bars and markers: Unicode when the terminal speaks UTF-8, ASCII otherwise.
+public struct Glyphs: Sendable, Equatable {
+    public var horizontal: String
+    public var vertical: String
+    public var barRuntime: String
+    public var barPostRuntime: String
+    public var barEmpty: String
+    public var barOverflow: String
+    public var cold: String
+    public var proxy: String
+    public var arrow: String
+    public var ellipsis: String
+    public var dot: String
+
+    /// Box drawing and block characters.
+    public static let unicode = Glyphs(
+        horizontal: "─", vertical: "│", barRuntime: "█", barPostRuntime: "▒", barEmpty: "·", barOverflow: "▶",
+        cold: "❄", proxy: "◆", arrow: "→", ellipsis: "…", dot: "·")
+
+    /// Plain ASCII for terminals without UTF-8.
+    public static let ascii = Glyphs(
+        horizontal: "-", vertical: "|", barRuntime: "#", barPostRuntime: "+", barEmpty: ".", barOverflow: ">",
+        cold: "*", proxy: "P", arrow: "->", ellipsis: "~", dot: "-")
+}

@@ -1,0 +1,103 @@
+import LanternStore
+
+/// The six tabs, in key order (1–6).
+public enum Tab: Int, Sendable, CaseIterable {
+    case invocations, proxies, shutdowns, flushes, logs, events
+
+    /// The tab's name in the tab bar.
+    public var title: String {
+        switch self {
+        case .invocations: "Invocations"
+        case .proxies: "Proxies"
+        case .shutdowns: "Shutdowns"
+        case .flushes: "Flushes"
+        case .logs: "Logs"
+        case .events: "Events"
+        }
+    }
+}
+
+/// Where the window of a list starts.
+public enum Anchor: Sendable, Equatable {
+    /// The newest rows (follow mode keeps the window here).
+    case newest
+    /// The oldest rows (the last page).
+    case oldest
+    /// Pinned at a row: it is the window's top row.
+    case at(RowKey)
+}
+
+/// The scroll position and selection of one tab's list.
+public struct ListPosition: Sendable, Equatable {
+    public var anchor: Anchor = .newest
+    /// The selected row's index in the window. May be out of range until the store tail scrolls.
+    public var cursor: Int = 0
+
+    public init(anchor: Anchor = .newest, cursor: Int = 0) {
+        self.anchor = anchor
+        self.cursor = cursor
+    }
+}
+
+/// The Invocations filter (`f`).
+public struct InvocationFilter: Sendable, Equatable {
+    public var status: InvocationStatus?
+    public var flushReason: FlushReason?
+    public var coldOnly: Bool = false
+
+    public init(status: InvocationStatus? = nil, flushReason: FlushReason? = nil, coldOnly: Bool = false) {
+        self.status = status
+        self.flushReason = flushReason
+        self.coldOnly = coldOnly
+    }
+
+    /// Whether any condition is set.
+    public var isActive: Bool { status != nil || flushReason != nil || coldOnly }
+
+    /// The filter as the tab bar shows it.
+    public var summary: String {
+        var parts: [String] = []
+        if let status { parts.append("status=\(status.rawValue)") }
+        if let flushReason { parts.append("flush=\(flushReason.rawValue)") }
+        if coldOnly { parts.append("cold") }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// What the screen is showing on top of the list.
+public enum ScreenMode: Sendable, Equatable {
+    case list
+    case detail(requestID: String)
+    case help
+    case filterMenu
+}
+
+/// Which way a search goes through the list (newest-first order).
+public enum SearchDirection: Sendable, Equatable {
+    case older, newer
+}
+
+/// Everything about the UI that is not in the store.
+public struct UIState: Sendable, Equatable {
+    public var tab: Tab = .invocations
+    public var positions: [Tab: ListPosition] = [:]
+    public var mode: ScreenMode = .list
+    /// Following: the window sticks to the newest rows. Paused: it stays where it is.
+    public var following: Bool = true
+    public var filter = InvocationFilter()
+    /// The committed search term (n/N look for it).
+    public var search: String?
+    /// Text typed after `/`, while the prompt is open.
+    public var searchInput: String?
+    public var detailScroll: Int = 0
+    /// A one-line note in the footer ("no match", "no detail for this row").
+    public var message: String?
+
+    public init() {}
+
+    /// The position of the current tab.
+    public var position: ListPosition {
+        get { positions[tab] ?? ListPosition() }
+        set { positions[tab] = newValue }
+    }
+}

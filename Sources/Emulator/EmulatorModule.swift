@@ -1,2 +1,0 @@
-// Placeholder until the Emulator issue lands; replaced by its real sources.
-enum EmulatorModule {}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `lantern-bench`: Lantern's benchmarks, one scenario per subcommand (run with `swift run -c release`).
+@main
+struct LanternBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lantern-bench",
+        abstract: "Lantern benchmarks. Build in release: swift run -c release lantern-bench <scenario>.",
+        subcommands: [StoreBenchmark.self, IntakeBenchmark.self]
+    )
+}

@@ -1,2 +1,0 @@
-// Placeholder until the benchmark issue lands.
-print("lantern-bench")

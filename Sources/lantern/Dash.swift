@@ -1,0 +1,23 @@
+import ArgumentParser
+import Dashboard
+import Foundation
+
+/// `lantern dash`: the live terminal dashboard over a store.
+struct Dash: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Watch the store live: invocations, flush reasons, proxies, shutdowns, forwarder health.",
+        discussion: "Press ? inside the dashboard for every key. q quits.")
+
+    @Option(name: .long, help: "The store to watch (default: $LANTERN_DB, else ./lantern.db).")
+    var db: String?
+
+    @Flag(name: .long, help: "Draw with ASCII instead of Unicode box and block characters.")
+    var ascii = false
+
+    func run() throws {
+        let path = db ?? ProcessInfo.processInfo.environment["LANTERN_DB"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "./lantern.db"
+        let status = DashboardApp(path: path, ascii: ascii).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}

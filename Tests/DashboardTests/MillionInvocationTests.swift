@@ -1,0 +1,102 @@
+import Dashboard
+import Foundation
+import LanternStore
+import Testing
+import TestSupport
+
+/// A store with 1,000,000 invocations: the dashboard must start and answer keys at once.
+@Suite("A million invocations", .serialized)
+struct MillionInvocationTests {
+    static let count = 1_000_000
+
+    /// Builds the store fast: the Recorder creates the schema, then one transaction inserts every row from a
+    /// recursive CTE on a plain connection.
+    static func makeStore(in dir: URL) async throws -> String {
+        let path = dir.appendingPathComponent("million.db").path
+        let recorder = try Recorder(path: path)
+        var env = EnvironmentFact(id: "env-big")
+        env.functionName = "big-fn"
+        env.memoryMB = 1024
+        env.source = .emulator
+        recorder.record(.environment(env))
+        try await recorder.flush()
+        await recorder.close()
+        let connection = try Connection(path: path, mode: .readWrite)
+        defer { connection.close() }
+        try connection.execute("BEGIN IMMEDIATE")
+        try connection.execute("""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(count))
+            INSERT INTO invocations (request_id, environment_id, invoked_at, timeout_ms, cold_start, status,
+                flush_reason, runtime_duration_ms, duration_ms, runtime_done_at, released_at, memory_size_mb,
+                max_memory_used_mb)
+            SELECT printf('m%07d-0000-4000-8000-000000000000', i), 'env-big', \(StoreFixture.base) + i * 1000, 3000,
+                i % 10000 = 1,
+                CASE i % 50 WHEN 0 THEN 'error' WHEN 1 THEN 'timeout' WHEN 2 THEN 'failure' ELSE 'success' END,
+                CASE i % 20 WHEN 0 THEN 'runtimeDone' WHEN 1 THEN 'timeout' ELSE 'agent' END,
+                12.5, 14.0, \(StoreFixture.base) + i * 1000 + 500, \(StoreFixture.base) + i * 1000 + 700, 1024, 90
+            FROM n
+            """)
+        try connection.execute("COMMIT")
+        return path
+    }
+
+    @Test func dashboardStartsAndAnswersKeysOnAMillionInvocations() async throws {
+        let dir = try TestPaths.temporaryDirectory("dash-million")
+        let clock = ContinuousClock()
+        let buildStart = clock.now
+        let path = try await Self.makeStore(in: dir)
+        print("dash: built a \(Self.count)-invocation store in \(clock.now - buildStart)")
+
+        // In-process frame cost: snapshot (keyset window + header reads) and render, at the top and the bottom.
+        let tail = try StoreTail(path: path)
+        var state = UIState()
+        var frames: [Duration] = []
+        for i in 0..<30 {
+            if i == 15 { _ = state.apply(.bottom, snapshot: nil, pageSize: 33) }
+            let start = clock.now
+            let snapshot = try tail.snapshot(state: &state, pageSize: 33)
+            _ = ScreenRenderer().render(snapshot, state, width: 120, height: 40, storePath: path)
+            frames.append(clock.now - start)
+        }
+        frames.sort()
+        print("dash: frame (snapshot + render) at 1M invocations: median \(milliseconds(frames[15])) ms, "
+            + "max \(milliseconds(frames.last!)) ms")
+        let totalsStart = clock.now
+        let totals = try tail.totals()
+        print("dash: header totals at 1M invocations: \(milliseconds(clock.now - totalsStart)) ms (off the UI thread)")
+        #expect(totals.invocations == Self.count)
+        #expect(totals.byStatus["error"] == Self.count / 50)
+
+        // The real binary in a real terminal.
+        let tmux = try TmuxSession(width: 120, height: 40)
+        let launch = clock.now
+        try tmux.run("\(lanternCommand) dash --db '\(path)'")
+        let (_, firstFrame) = try tmux.expectScreen("first frame", timeout: .seconds(30)) {
+            $0.contains("m1000000") && $0.contains("big-fn")
+        }
+        _ = launch
+        print("dash: first frame with rows \(milliseconds(firstFrame)) ms after launch (1M invocations)")
+
+        try tmux.keys("j")
+        let (_, moved) = try tmux.expectScreen("j moves the selection", timeout: .seconds(10)) { screen in
+            screen.split(separator: "\n").first { $0.hasPrefix(">") }?.contains("m0999999") == true
+        }
+        print("dash: key j answered on screen in \(milliseconds(moved)) ms (1M invocations)")
+        #expect(moved < .seconds(2), "j took \(moved)")
+
+        try tmux.keys("G")
+        let (_, bottom) = try tmux.expectScreen("G goes to the oldest row", timeout: .seconds(10)) { screen in
+            screen.split(separator: "\n").first { $0.hasPrefix(">") }?.contains("m0000001") == true
+        }
+        print("dash: key G (oldest of 1M) answered on screen in \(milliseconds(bottom)) ms")
+        #expect(bottom < .seconds(2), "G took \(bottom)")
+
+        let (screen, counted) = try tmux.expectScreen("header totals", timeout: .seconds(30)) {
+            $0.contains("invocations 1,000,000")
+        }
+        print("dash: header totals on screen \(milliseconds(counted)) ms after G")
+        #expect(screen.contains("error 20,000"))
+        try tmux.keys("q")
+        try tmux.expectScreen("clean exit") { $0.contains("EXITED=0") }
+    }
+}

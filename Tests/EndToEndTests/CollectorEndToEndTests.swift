@@ -1,0 +1,250 @@
+import AsyncHTTPClient
+import Foundation
+import NIOPosix
+import TestSupport
+import Testing
+
+/// The collector in its real surroundings: `lantern emulate` + `lantern-extension` + an awslambdaric
+/// handler instrumented with elastic-apm + the recording APM Server. Checks the store and what the
+/// APM Server received.
+@Suite(.serialized)
+struct CollectorEndToEndTests {
+    /// Runs `body` with a fresh folder, an HTTP client and (optionally) an APM Server; stops everything after.
+    func scenario(
+        apmMode: String? = "{}", _ body: (URL, HTTPClient, RecordingAPMServer?) async throws -> Void
+    ) async throws {
+        try #require(EndToEnd.missing == nil, "\(EndToEnd.missing ?? "")")
+        let directory = try TestPaths.temporaryDirectory("lantern-e2e")
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        var server: RecordingAPMServer?
+        do {
+            if let apmMode { server = try await RecordingAPMServer(directory: directory, http: http, mode: apmMode) }
+            try await body(directory, http, server)
+        } catch {
+            await server?.child.stop()
+            try? await http.shutdown()
+            throw error
+        }
+        await server?.child.stop()
+        try await http.shutdown()
+    }
+
+    /// Runs `body` against a started sandbox and always stops it.
+    func withSandbox(_ sandbox: Sandbox, _ body: (Sandbox) async throws -> Void) async throws {
+        do {
+            try await body(sandbox)
+        } catch {
+            await sandbox.stop()
+            throw error
+        }
+    }
+
+    func invocations(_ sandbox: Sandbox) throws -> [[String: Any]] {
+        try StoreRows.read(sandbox.storePath, "SELECT * FROM invocations ORDER BY invoked_at")
+    }
+
+    @Test func normalInvocationsEndByAgentAndSpindownIsRecorded() async throws {
+        try await scenario { directory, http, server in
+            let server = try #require(server)
+            let sandbox = try await Sandbox(directory: directory, http: http, apmServer: server)
+            try await withSandbox(sandbox) { sandbox in
+                for _ in 0..<3 {
+                    let (status, error, body) = try await sandbox.invoke(#"{"mode":"ok"}"#)
+                    #expect(status == 200, "\(body)")
+                    #expect(error == nil)
+                }
+                await sandbox.stop()
+            }
+            let rows = try invocations(sandbox)
+            #expect(rows.count == 3, "\(sandbox.output)")
+            for row in rows {
+                #expect(row["flush_reason"] as? String == "agent", "\(row)")
+                #expect(row["status"] as? String == "success")
+                #expect(row["released_at"] is Int)
+                #expect(row["agent_flushed_at"] is Int)
+                #expect(row["transaction_id"] is String)
+                #expect((row["agent_events"] as? Int ?? 0) > 0)
+                #expect(row["billed_duration_ms"] is Int, "report metrics, the last one at SHUTDOWN")
+            }
+            #expect(rows.first?["cold_start"] as? Int == 1)
+            #expect(rows.last?["cold_start"] as? Int == 0)
+
+            let shutdowns = try StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns")
+            #expect(shutdowns.count == 1)
+            #expect(shutdowns.first?["reason"] as? String == "spindown")
+            #expect(shutdowns.first?["proxies_created"] as? Int == 0)
+            #expect(shutdowns.first?["exited_at"] is Int)
+            let environment = try #require(try StoreRows.read(sandbox.storePath, "SELECT * FROM environments").first)
+            #expect(environment["telemetry"] as? String == "subscribed")
+            #expect(environment["source"] as? String == "emulator")
+            #expect(environment["shutdown_reason"] as? String == "spindown")
+            let kinds = try StoreRows.read(sandbox.storePath, "SELECT kind FROM lifecycle_events ORDER BY id")
+                .compactMap { $0["kind"] as? String }
+            for kind in ["startup", "registered", "subscribed", "process_started", "terminating", "process_ended", "terminated"] {
+                #expect(kinds.contains(kind), "lifecycle \(kind) missing from \(kinds)")
+            }
+
+            let events = try await server.events()
+            #expect(events.filter { $0.0 == "transaction" }.count >= 3)
+            #expect(events.contains { $0.0 == "metricset" && ($0.1["samples"] as? [String: Any])?["faas.billed_duration"] != nil })
+            let schemaErrors = try await server.schemaErrors()
+            #expect(schemaErrors.isEmpty, "\(schemaErrors)")
+        }
+    }
+
+    @Test func aHandlerWithoutAgentEndsByRuntimeDone() async throws {
+        try await scenario { directory, http, server in
+            let sandbox = try await Sandbox(directory: directory, http: http, handler: "handler.plain", apmServer: server)
+            try await withSandbox(sandbox) { sandbox in
+                let (status, _, _) = try await sandbox.invoke("{}")
+                #expect(status == 200)
+                await sandbox.stop()
+            }
+            let rows = try invocations(sandbox)
+            #expect(rows.count == 1, "\(sandbox.output)")
+            #expect(rows.first?["flush_reason"] as? String == "runtimeDone")
+            #expect(rows.first?["runtime_done_at"] is Int)
+            #expect((rows.first?["log_lines"] as? Int ?? 0) >= 1)
+        }
+    }
+
+    @Test func aTimeoutMakesAProxyTransactionAndShutdownTimeout() async throws {
+        try await scenario { directory, http, server in
+            let server = try #require(server)
+            // A 1 s function timeout: the deadline margin is computed in ms, not whole seconds.
+            let sandbox = try await Sandbox(directory: directory, http: http, timeoutSeconds: 1, apmServer: server)
+            try await withSandbox(sandbox) { sandbox in
+                let (_, error, _) = try await sandbox.invoke(#"{"mode":"sleep","seconds":3}"#)
+                #expect(error != nil)
+                #expect(await eventually {
+                    (try? StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns"))?.isEmpty == false
+                }, "\(sandbox.output)")
+                await sandbox.stop()
+            }
+            let proxies = try StoreRows.read(sandbox.storePath, "SELECT * FROM proxy_transactions")
+            #expect(proxies.count == 1, "\(sandbox.output)")
+            #expect(proxies.first?["result"] as? String == "timeout")
+            #expect(proxies.first?["outcome"] as? String == "failure")
+            let shutdown = try #require(try StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns ORDER BY id").first)
+            #expect(shutdown["reason"] as? String == "timeout")
+            let row = try #require(try invocations(sandbox).first)
+            #expect(row["flush_reason"] as? String == "timeout")
+
+            let transactions = try await server.events().filter { $0.0 == "transaction" }
+            #expect(transactions.contains { $0.1["result"] as? String == "timeout" })
+            let schemaErrors = try await server.schemaErrors()
+            #expect(schemaErrors.isEmpty, "\(schemaErrors)")
+        }
+    }
+
+    @Test func aCrashYieldsFailure() async throws {
+        try await scenario { directory, http, server in
+            let server = try #require(server)
+            let sandbox = try await Sandbox(directory: directory, http: http, apmServer: server)
+            try await withSandbox(sandbox) { sandbox in
+                _ = try await sandbox.invoke(#"{"mode":"crash"}"#)
+                #expect(await eventually {
+                    (try? StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns"))?.isEmpty == false
+                }, "\(sandbox.output)")
+                await sandbox.stop()
+            }
+            let shutdown = try #require(try StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns ORDER BY id").first)
+            #expect(shutdown["reason"] as? String == "failure")
+            let proxies = try StoreRows.read(sandbox.storePath, "SELECT * FROM proxy_transactions")
+            #expect(proxies.count == 1, "\(sandbox.output)")
+            #expect(proxies.first?["outcome"] as? String == "failure")
+            let transactions = try await server.events().filter { $0.0 == "transaction" }
+            #expect(transactions.contains { $0.1["outcome"] as? String == "failure" })
+        }
+    }
+
+    /// No Telemetry API: the emulator always offers one, so the collector is told not to subscribe
+    /// (`ELASTIC_APM_LAMBDA_DISABLE_LOGS_API`), which leaves it exactly where a 202 would (the 202 itself is
+    /// covered by ExtensionsClientTests): agent flushes and deadlines alone end invocations.
+    @Test func withoutTelemetryInvocationsEndOnAgentFlushAndDeadline() async throws {
+        let noTelemetry = ["ELASTIC_APM_LAMBDA_DISABLE_LOGS_API": "true"]
+        try await scenario { directory, http, server in
+            let sandbox = try await Sandbox(directory: directory, http: http, timeoutSeconds: 1, apmServer: server,
+                                            extraEnvironment: noTelemetry)
+            try await withSandbox(sandbox) { sandbox in
+                let (status, _, _) = try await sandbox.invoke(#"{"mode":"ok"}"#)
+                #expect(status == 200)
+                await sandbox.stop()
+            }
+            let environment = try #require(try StoreRows.read(sandbox.storePath, "SELECT * FROM environments").first)
+            #expect(environment["telemetry"] as? String == "unavailable", "\(sandbox.output)")
+            let row = try #require(try invocations(sandbox).first)
+            #expect(row["flush_reason"] as? String == "agent")
+            #expect(row["runtime_done_at"] == nil || row["runtime_done_at"] is NSNull)
+            let kinds = try StoreRows.read(sandbox.storePath, "SELECT kind FROM lifecycle_events").compactMap { $0["kind"] as? String }
+            #expect(kinds.contains("subscription_failed"))
+            #expect(try StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns").count == 1)
+        }
+        try await scenario { directory, http, server in
+            let sandbox = try await Sandbox(directory: directory, http: http, handler: "handler.plain",
+                                            timeoutSeconds: 1, apmServer: server, extraEnvironment: noTelemetry)
+            try await withSandbox(sandbox) { sandbox in
+                _ = try await sandbox.invoke("{}")
+                await sandbox.stop()
+            }
+            let row = try #require(try invocations(sandbox).first)
+            #expect(row["flush_reason"] as? String == "timeout", "no agent, no telemetry: the deadline ends it")
+            // The deadline margin for a 1 s timeout is 100 ms: released before the deadline, not a second early.
+            let released = try #require(row["released_at"] as? Int)
+            let deadline = try #require(row["deadline_at"] as? Int)
+            #expect(released < deadline)
+            #expect(deadline - released < 600_000)
+        }
+    }
+
+    @Test func shutdownWithNoInvoke() async throws {
+        try await scenario { directory, http, server in
+            let sandbox = try await Sandbox(directory: directory, http: http, apmServer: server, eagerInit: true)
+            try await withSandbox(sandbox) { sandbox in
+                #expect(await eventually {
+                    ((try? StoreRows.read(sandbox.storePath, "SELECT ready_at FROM environments"))?.first?["ready_at"] is Int)
+                }, "\(sandbox.output)")
+                await sandbox.stop()
+            }
+            #expect(try invocations(sandbox).isEmpty)
+            let shutdown = try #require(try StoreRows.read(sandbox.storePath, "SELECT * FROM shutdowns").first)
+            #expect(shutdown["pending_invocations"] as? Int == 0)
+            #expect(shutdown["proxies_created"] as? Int == 0)
+            // Nothing pending: the collector exits well inside the 2,000 ms budget.
+            let received = try #require(shutdown["received_at"] as? Int)
+            let exited = try #require(shutdown["exited_at"] as? Int)
+            #expect(exited - received < 1_500_000)
+        }
+    }
+
+    @Test func anUnusableStoreNeverBreaksTheFunctionOrForwarding() async throws {
+        try await scenario { directory, http, server in
+            let server = try #require(server)
+            let sandbox = try await Sandbox(directory: directory, http: http, apmServer: server,
+                                            storePath: "/nonexistent-dir/lantern.db")
+            try await withSandbox(sandbox) { sandbox in
+                let (status, _, _) = try await sandbox.invoke(#"{"mode":"ok"}"#)
+                #expect(status == 200)
+                await sandbox.stop()
+            }
+            #expect(sandbox.output.contains("running without a store"))
+            let transactions = try await server.events().filter { $0.0 == "transaction" }
+            #expect(transactions.count >= 1)
+        }
+    }
+}
+
+/// Whether the binaries and the Python peers the end-to-end tests need are there.
+enum EndToEnd {
+    /// What is missing, or nil.
+    static var missing: String? {
+        let files = [
+            TestPaths.binary("lantern").path, TestPaths.binary("lantern-extension").path, TestPaths.python.path,
+            TestPaths.packageRoot.appendingPathComponent("Tests/peers/apm_server.py").path,
+        ]
+        for file in files where !FileManager.default.fileExists(atPath: file) {
+            return "missing \(file): run scripts/test (it builds the binaries and the Python venv)"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,58 @@
+// The Lambda layer as a user deploys it: scripts/package-layer.sh builds it, and the unzipped
+// `extensions/lantern-extension` runs with an empty environment and no Swift libraries around.
+// The release build takes several minutes; LANTERN_SKIP_PACKAGING=1 skips this suite.
+
+import Foundation
+import LanternStore
+import Testing
+import TestSupport
+
+@Suite("layer packaging", .serialized, .enabled(if: ProcessInfo.processInfo.environment["LANTERN_SKIP_PACKAGING"] != "1"))
+struct DemoPackagingTests {
+    @Test("package-layer.sh builds a zip whose lantern-extension runs without the Swift toolchain", .timeLimit(.minutes(40)))
+    func layerRunsWithoutToolchain() async throws {
+        let folder = try TestPaths.temporaryDirectory("layer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dist = folder.appendingPathComponent("dist")
+        // A scratch path of its own: `swift test` holds the lock on .build while the tests run.
+        let build = try await DemoChild.run(
+            URL(fileURLWithPath: "/bin/bash"), [TestPaths.packageRoot.appendingPathComponent("scripts/package-layer.sh").path],
+            environment: ["DIST": dist.path, "SCRATCH_PATH": TestPaths.packageRoot.appendingPathComponent(".build-layer").path],
+            currentDirectory: TestPaths.packageRoot, timeout: .seconds(35 * 60))
+        try #require(build.status == 0, "package-layer.sh failed:\n\(build.stdout)\n\(build.stderr)")
+        #expect(build.stdout.contains("bytes"))
+
+        let zips = try FileManager.default.contentsOfDirectory(atPath: dist.path).filter { $0.hasSuffix(".zip") }
+        try #require(zips.count == 1, "\(zips)")
+        #expect(zips[0].hasPrefix("lantern-extension-"))
+
+        // Unzip with Python's zipfile and restore the mode bits, as Lambda does when it unpacks a layer.
+        let opt = folder.appendingPathComponent("opt")
+        let listing = try await DemoChild.run(
+            TestPaths.python,
+            ["-c", """
+            import os, sys, zipfile
+            with zipfile.ZipFile(sys.argv[1]) as z:
+                for info in z.infolist():
+                    z.extract(info, sys.argv[2])
+                    os.chmod(os.path.join(sys.argv[2], info.filename), (info.external_attr >> 16) & 0o777)
+                    print(info.filename, oct((info.external_attr >> 16) & 0o777))
+            """, dist.appendingPathComponent(zips[0]).path, opt.path],
+            timeout: .seconds(120))
+        try #require(listing.status == 0, "\(listing.stderr)")
+        #expect(listing.stdout.split(separator: "\n") == ["extensions/lantern-extension 0o755"])
+
+        let binary = opt.appendingPathComponent("extensions/lantern-extension")
+        let ldd = try await DemoChild.run(URL(fileURLWithPath: "/usr/bin/ldd"), [binary.path], timeout: .seconds(60))
+        #expect(ldd.status == 0)
+        #expect(!ldd.stdout.contains("libswift"), "\(ldd.stdout)")
+        #expect(!ldd.stdout.contains("not found"), "\(ldd.stdout)")
+
+        // env -i: no PATH, no LD_LIBRARY_PATH, nothing inherited from the toolchain.
+        let run = try await DemoChild.run(
+            URL(fileURLWithPath: "/usr/bin/env"), ["-i", "LD_LIBRARY_PATH=", "./extensions/lantern-extension", "--version"],
+            replacingEnvironment: [:], currentDirectory: opt, timeout: .seconds(60))
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains(LanternVersion.current), "\(run.stdout)")
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import LanternStore
+
+@Suite("Store migrations")
+struct MigrationTests {
+    @Test("a fresh file becomes a store at the latest schema, tagged with Lantern's application_id")
+    func freshStore() async throws {
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        await recorder.close()
+
+        let connection = try Connection(path: path, mode: .readOnly)
+        #expect(try connection.scalar("PRAGMA application_id").int64 == Int64(StoreSchema.applicationID))
+        #expect(try connection.scalar("PRAGMA journal_mode").string == "wal")
+        let versions = try connection.rows("SELECT version FROM lantern_schema ORDER BY version").compactMap { $0[0].int64 }
+        #expect(versions == EmbeddedSchema.migrations.map { Int64($0.version) })
+        #expect(StoreSchema.latestVersion >= 2)
+        _ = try History(path: path)
+    }
+
+    @Test("re-opening a current store changes nothing")
+    func reopenIsNoOp() async throws {
+        let path = try StoreFixtures.storePath()
+        let first = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        first.record(.invocation(StoreFixtures.invocation("r1", at: 1)))
+        await first.close()
+        let before = try History(path: path).query(sql: "SELECT version, applied_at FROM lantern_schema ORDER BY version")
+
+        let second = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        await second.close()
+        let history = try History(path: path)
+        #expect(try history.query(sql: "SELECT version, applied_at FROM lantern_schema ORDER BY version") == before)
+        #expect(try history.count(.invocations) == 1)
+    }
+
+    @Test("a v1 store migrates forward and keeps its rows")
+    func olderStoreMigrates() async throws {
+        let path = try StoreFixtures.storePath()
+        let v1 = try #require(EmbeddedSchema.migrations.first { $0.version == 1 })
+        try StoreFixtures.exec(path, v1.sql + """
+            ; INSERT INTO lantern_schema (version, applied_at) VALUES (1, 0);
+            PRAGMA application_id = \(StoreSchema.applicationID);
+            INSERT INTO invocations (request_id, invoked_at, status, rev) VALUES ('old', 5, 'error', 3);
+            """)
+        // A reader refuses a store its writer has not migrated yet, without touching it.
+        #expect { try History(path: path) } throws: { ($0 as? StoreError)?.code == .olderSchema }
+
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        recorder.record(.invocation(StoreFixtures.invocation("new", at: 6)))
+        try await recorder.flush()
+        #expect(recorder.statistics.revision == 4, "revisions continue from the highest one in the store")
+        await recorder.close()
+
+        let history = try History(path: path)
+        let versions = try history.query(sql: "SELECT max(version) FROM lantern_schema").rows.first?.first
+        #expect(versions == .integer(Int64(StoreSchema.latestVersion)))
+        let index = try history.query(sql: "SELECT name FROM sqlite_master WHERE name = 'invocations_cold_start'")
+        #expect(index.rows.count == 1)
+        #expect(try history.invocation(requestID: "old")?.status == .error)
+        #expect(try history.invocation(requestID: "new")?.rev == 4)
+    }
+
+    @Test("a store from a newer Lantern is refused by writer and reader and left unchanged")
+    func newerStoreRefused() async throws {
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        await recorder.close()
+        try StoreFixtures.exec(path, "INSERT INTO lantern_schema (version, applied_at) VALUES (99, 0); PRAGMA wal_checkpoint(TRUNCATE);")
+        let before = try StoreFixtures.fileBytes(path)
+
+        #expect {
+            try Recorder(path: path, options: StoreFixtures.quietOptions())
+        } throws: { error in
+            let error = error as? StoreError
+            return error?.code == .newerSchema && error?.message.contains("v99") == true
+        }
+        #expect { try History(path: path) } throws: { ($0 as? StoreError)?.code == .newerSchema }
+        #expect(try StoreFixtures.fileBytes(path) == before)
+    }
+
+    @Test("another application's SQLite database is refused and left unchanged")
+    func foreignDatabaseRefused() throws {
+        let path = try StoreFixtures.storePath()
+        try StoreFixtures.exec(path, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+        let before = try StoreFixtures.fileBytes(path)
+        #expect {
+            try Recorder(path: path, options: StoreFixtures.quietOptions())
+        } throws: { error in
+            let error = error as? StoreError
+            return error?.code == .notAStore && error?.message.contains("not a Lantern store") == true
+        }
+        #expect { try History(path: path) } throws: { ($0 as? StoreError)?.code == .notAStore }
+        #expect(try StoreFixtures.fileBytes(path) == before)
+    }
+
+    @Test("a file that is not SQLite is refused and left unchanged")
+    func notSQLiteRefused() throws {
+        let path = try StoreFixtures.storePath()
+        let text = Data(String(repeating: "just some text, not a database\n", count: 40).utf8)
+        try text.write(to: URL(fileURLWithPath: path))
+        #expect {
+            try Recorder(path: path, options: StoreFixtures.quietOptions())
+        } throws: { error in
+            let error = error as? StoreError
+            return error?.code == .notAStore && error?.message.contains("not a SQLite database") == true
+        }
+        #expect { try History(path: path) } throws: { ($0 as? StoreError)?.code == .notAStore }
+        #expect(try StoreFixtures.fileBytes(path) == text)
+    }
+
+    @Test("a missing file is a clear error for a reader, and an empty file is not a store")
+    func missingAndEmptyFiles() throws {
+        let path = try StoreFixtures.storePath()
+        #expect {
+            try History(path: path)
+        } throws: { error in
+            let error = error as? StoreError
+            return error?.code == .cannotOpen && error?.message.contains("no such file") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "a reader never creates the file")
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
+        #expect { try History(path: path) } throws: { ($0 as? StoreError)?.code == .notAStore }
+    }
+}

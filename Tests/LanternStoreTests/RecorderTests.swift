@@ -1,0 +1,232 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import LanternStore
+
+@Suite("Recorder")
+struct RecorderTests {
+    @Test("100,000 records from concurrent tasks land exactly once while a reader tails them")
+    func concurrentWritersAndTailingReader() async throws {
+        let path = try StoreFixtures.storePath()
+        var options = StoreFixtures.quietOptions()
+        options.maxQueue = 200_000
+        let recorder = try Recorder(path: path, options: options)
+        let tasks = 4
+        let perTask = 25_000  // two facts per request: 12,500 requests per task
+        let requests = tasks * perTask / 2
+
+        // The reader follows the store on its own connection while the writers run.
+        let reader = Task.detached { () throws -> Int in
+            let history = try History(path: path)
+            let cursor = try TailCursor(history: history, fromRev: 0)
+            var complete = Set<String>()
+            let deadline = ContinuousClock.now + .seconds(120)
+            while complete.count < requests && ContinuousClock.now < deadline {
+                if let changes = try cursor.poll() {
+                    for row in changes.invocations where row.agentEvents == 3 && row.status == .success {
+                        complete.insert(row.requestID)
+                    }
+                } else {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+            }
+            return complete.count
+        }
+
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    for index in 0..<perTask {
+                        var fact = InvocationFact(requestID: "t\(task)-\(index / 2)")
+                        if index.isMultiple(of: 2) {
+                            fact.invokedAt = Int64(index)
+                            fact.agentEvents = 1
+                        } else {
+                            fact.status = .success
+                            fact.agentEvents = 2
+                        }
+                        #expect(recorder.record(.invocation(fact)))
+                    }
+                }
+            }
+        }
+        try await recorder.flush()
+        let statistics = recorder.statistics
+        #expect(statistics.accepted == tasks * perTask)
+        #expect(statistics.committed == tasks * perTask)
+        #expect(statistics.dropped == 0)
+        #expect(statistics.failedAttempts == 0)
+
+        let seenByReader = try await reader.value
+        #expect(seenByReader == requests)
+
+        await recorder.close()
+        let history = try History(path: path)
+        #expect(try history.count(.invocations) == requests)
+        let sums = try history.query(sql: "SELECT sum(agent_events), count(invoked_at), count(status) FROM invocations")
+        #expect(sums.rows.first == [.integer(Int64(requests * 3)), .integer(Int64(requests)), .integer(Int64(requests))])
+    }
+
+    @Test("close() commits everything accepted, is idempotent, and later records are refused and counted")
+    func closeLosesNothing() async throws {
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        for index in 0..<10_000 {
+            recorder.record(.log(LogRecord(at: Int64(index), source: .function, message: "line \(index)")))
+        }
+        await recorder.close()
+        await recorder.close()
+        #expect(recorder.statistics.committed == 10_000)
+        #expect(recorder.record(.log(LogRecord(at: 1, source: .function, message: "late"))) == false)
+        #expect(recorder.statistics.dropped == 1)
+        #expect(try History(path: path).count(.logs) == 10_000)
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        #expect(walSize == 0, "close() checkpoints the WAL (TRUNCATE)")
+    }
+
+    @Test("a path whose directory cannot be written is a reported error, not a crash")
+    func unwritableLocation() throws {
+        let directory = try TestPaths.temporaryDirectory("lantern-store")
+        // A regular file where a directory should be: unwritable even for root.
+        let blocker = directory.appendingPathComponent("not-a-directory")
+        _ = FileManager.default.createFile(atPath: blocker.path, contents: Data("x".utf8))
+        #expect {
+            try Recorder(path: blocker.appendingPathComponent("store.db").path, options: StoreFixtures.quietOptions())
+        } throws: { ($0 as? StoreError)?.code == .cannotOpen }
+
+        if getuid() != 0 {
+            let readOnly = directory.appendingPathComponent("read-only")
+            try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true)
+            try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: readOnly.path)
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: readOnly.path) }
+            #expect {
+                try Recorder(path: readOnly.appendingPathComponent("store.db").path, options: StoreFixtures.quietOptions())
+            } throws: { $0 is StoreError }
+        }
+    }
+
+    @Test("a full store is reported, retried, counted as dropped, and never crashes the caller")
+    func fullStore() async throws {
+        let path = try StoreFixtures.storePath()
+        var options = StoreFixtures.quietOptions()
+        options.maxStoreBytes = 256 * 1024
+        options.retryDelaysMs = [1, 1]
+        options.batchSize = 10
+        let recorder = try Recorder(path: path, options: options)
+        let big = String(repeating: "x", count: 20_000)
+        for index in 0..<100 {
+            recorder.record(.log(LogRecord(at: Int64(index), source: .function, message: big)))
+        }
+        await #expect { try await recorder.flush() } throws: { ($0 as? StoreError)?.code == .full }
+        let statistics = recorder.statistics
+        #expect(statistics.failedBatches > 0)
+        #expect(statistics.droppedFailedWrites > 0)
+        #expect(statistics.committed + statistics.droppedFailedWrites == 100)
+        #expect(statistics.lastError?.code == .full)
+        await recorder.close()
+    }
+
+    @Test("a locked store: retries, drops the batch, then writes a records_dropped event once it can")
+    func lockedStoreThenRecovery() async throws {
+        let path = try StoreFixtures.storePath()
+        var options = StoreFixtures.quietOptions()
+        options.busyTimeoutMs = 20
+        options.retryDelaysMs = [5, 5]
+        options.maxQueue = 5
+        let recorder = try Recorder(path: path, options: options)
+        recorder.record(.environment(EnvironmentFact(id: "env-locked")))
+        try await recorder.flush()
+
+        let locker = try Connection(path: path, mode: .readWrite)
+        try locker.execute("BEGIN EXCLUSIVE")
+        var accepted = 0
+        for index in 0..<100 {
+            if recorder.record(.lifecycle(LifecycleEvent(at: Int64(index), kind: "hook", name: "n\(index)"))) { accepted += 1 }
+        }
+        await #expect { try await recorder.flush() } throws: { ($0 as? StoreError)?.code == .busy }
+        try locker.execute("COMMIT")
+        locker.close()
+
+        var statistics = recorder.statistics
+        #expect(accepted <= 10)
+        #expect(statistics.droppedQueueFull == 100 - accepted)
+        #expect(statistics.droppedFailedWrites == accepted)
+        #expect(statistics.failedBatches >= 1)
+        #expect(statistics.lastError?.code == .busy)
+
+        recorder.record(.lifecycle(LifecycleEvent(at: 1_000, kind: "startup")))
+        try await recorder.flush()
+        await recorder.close()
+        statistics = recorder.statistics
+
+        let history = try History(path: path)
+        var filter = HistoryFilter()
+        filter.kind = "records_dropped"
+        let reports = try history.lifecycleEvents(filter: filter)
+        #expect(reports.count == 1)
+        #expect(reports.first?.environmentID == "env-locked")
+        #expect(reports.first?.detail?.hasPrefix("100 records dropped") == true)
+        #expect(try history.summary().recordsDropped == 100)
+        filter.kind = "startup"
+        #expect(try history.lifecycleEvents(filter: filter).count == 1)
+    }
+
+    @Test("upserts: nil keeps, counters add, a second proxy is ignored, a bad record is refused alone")
+    func upsertRules() async throws {
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        var environment = EnvironmentFact(id: "env")
+        environment.source = .emulator
+        environment.functionName = "fn"
+        recorder.record(.environment(environment))
+        var later = EnvironmentFact(id: "env")
+        later.shutdownReason = "spindown"
+        recorder.record(.environment(later))
+
+        var first = StoreFixtures.invocation("r1", at: 10, status: nil)
+        first.agentBytes = 100
+        first.logLines = 2
+        recorder.record(.invocation(first))
+        var second = InvocationFact(requestID: "r1")
+        second.status = .timeout
+        second.agentBytes = 50
+        recorder.record(.invocation(second))
+
+        recorder.record(.proxy(ProxyTransactionRecord(requestID: "r1", transactionID: "tx-1", trigger: .runtimeDone, createdAt: 20)))
+        recorder.record(.proxy(ProxyTransactionRecord(requestID: "r1", transactionID: "tx-2", trigger: .shutdown, createdAt: 30)))
+        recorder.record(.proxy(ProxyTransactionRecord(
+            requestID: "r1", transactionID: "tx-3", trigger: .shutdown, createdAt: 40, forwardedAt: 45)))
+        // `outcome` must be success/failure/unknown: this one is refused, its batch-mates are not.
+        recorder.record(.proxy(ProxyTransactionRecord(requestID: "r2", transactionID: "tx", outcome: "weird", trigger: .shutdown, createdAt: 1)))
+        recorder.record(.flush(FlushRecord(startedAt: 50, trigger: .invocation, events: 3, bytes: 300, outcome: .sent)))
+        try await recorder.flush()
+        #expect(recorder.statistics.rejected == 1)
+        await recorder.close()
+
+        let history = try History(path: path)
+        let env = try #require(try history.environments().first)
+        #expect(env.source == .emulator && env.functionName == "fn" && env.shutdownReason == "spindown")
+        let invocation = try #require(try history.invocation(requestID: "r1"))
+        #expect(invocation.invokedAt == 10 && invocation.status == .timeout)
+        #expect(invocation.agentBytes == 150 && invocation.logLines == 2)
+        let proxies = try history.proxies()
+        #expect(proxies.count == 1)
+        #expect(proxies.first?.transactionID == "tx-1" && proxies.first?.trigger == .runtimeDone)
+        #expect(proxies.first?.forwardedAt == 45, "a later record may only fill in forwarded_at")
+        #expect(try history.flushes().count == 1)
+    }
+
+    @Test("log retention keeps the newest rows")
+    func logRetention() async throws {
+        let path = try StoreFixtures.storePath()
+        var options = StoreFixtures.quietOptions()
+        options.logRetention = 10
+        let recorder = try Recorder(path: path, options: options)
+        for index in 0..<25 {
+            recorder.record(.log(LogRecord(requestID: "r", at: Int64(index), source: .platform, message: "m\(index)")))
+        }
+        await recorder.close()
+        let logs = try History(path: path).logs(limit: nil)
+        #expect(logs.map(\.message) == (15..<25).map { "m\($0)" })
+    }
+}
