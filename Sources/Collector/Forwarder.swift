@@ -47,6 +47,7 @@ public actor Forwarder {
     private var sentBatches = 0
     private var droppedEvents = 0
     private var droppedRequests = 0
+    private var inFlightEvents = 0
 
     private var backgroundTask: Task<Void, Never>?
     private var probeTask: Task<Void, Never>?
@@ -173,7 +174,8 @@ public actor Forwarder {
         ForwarderHealth(
             state: state, consecutiveFailures: consecutiveFailures, lastStatus: lastStatus, lastError: lastError,
             sentEvents: sentEvents, sentBatches: sentBatches, droppedEvents: droppedEvents,
-            droppedRequests: droppedRequests, bufferedEvents: bufferedEvents, bufferedBytes: bufferedBytes)
+            droppedRequests: droppedRequests, bufferedEvents: bufferedEvents, bufferedBytes: bufferedBytes,
+            inFlightEvents: inFlightEvents)
     }
 
     /// The metadata line the next request would carry.
@@ -314,7 +316,9 @@ public actor Forwarder {
             droppedEvents += batch.events
             return .dropped
         }
+        inFlightEvents += batch.events
         let result = await client.sendIntake(gzippedBody: gzipped, deadline: deadline, logger: logger)
+        inFlightEvents -= batch.events
         lastStatus = result.status
         lastError = result.error
         let outcome: FlushOutcome

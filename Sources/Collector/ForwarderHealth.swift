@@ -38,4 +38,6 @@ public struct ForwarderHealth: Sendable, Equatable {
     /// Events and uncompressed bytes held unsent right now (pending + retry).
     public var bufferedEvents: Int
     public var bufferedBytes: Int
+    /// Events in a send that has not finished yet.
+    public var inFlightEvents: Int
 }

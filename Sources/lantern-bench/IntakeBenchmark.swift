@@ -21,6 +21,7 @@ struct IntakeBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent agents.") var concurrency = 8
 
     func run() async throws {
+        // Events/s counts events the APM Server side accepted, over the time until the buffer was drained.
         let result = try await Self.measure(
             requests: requests, eventsPerRequest: eventsPerRequest, concurrency: concurrency)
         print(result.summary)
@@ -32,11 +33,14 @@ struct IntakeBenchmark: AsyncParsableCommand {
         var sentEvents: Int
         var droppedEvents: Int
         var serverRequests: Int
+        var leftEvents: Int
+        var state: String
         var summary: String {
-            let rate = Double(events) / seconds
+            let rate = Double(sentEvents) / seconds
             return """
                 intake: \(events) events in \((seconds * 100).rounded() / 100) s = \(Int(rate)) events/s \
-                (forwarded \(sentEvents), dropped \(droppedEvents), APM Server requests \(serverRequests))
+                (forwarded \(sentEvents), dropped \(droppedEvents), left \(leftEvents), APM Server requests \(serverRequests), \
+                state \(state))
                 """
         }
     }
@@ -84,7 +88,15 @@ struct IntakeBenchmark: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        while await forwarder.flush(trigger: .invocation, requestID: nil, deadline: .now() + .seconds(10)) == .sent {}
+        // Drain: what the receiver accepted must reach the sink (bounded, so a stuck sink cannot hang the bench).
+        let drainEnd = clock.now + .seconds(60)
+        while clock.now < drainEnd {
+            let health = await forwarder.health
+            if health.bufferedEvents == 0 && health.inFlightEvents == 0 { break }
+            if await forwarder.flush(trigger: .invocation, requestID: nil, deadline: .now() + .seconds(10)) != .sent {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
         let elapsed = clock.now - start
         let health = await forwarder.health
         await receiver.stop()
@@ -95,7 +107,8 @@ struct IntakeBenchmark: AsyncParsableCommand {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(
             events: requests * eventsPerRequest, seconds: seconds, sentEvents: health.sentEvents,
-            droppedEvents: health.droppedEvents, serverRequests: served)
+            droppedEvents: health.droppedEvents, serverRequests: served,
+            leftEvents: health.bufferedEvents + health.inFlightEvents, state: "\(health.state)")
     }
 }
 

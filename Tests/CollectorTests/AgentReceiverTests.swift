@@ -204,8 +204,13 @@ struct AgentReceiverTests {
             }
             #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 202 })
             let health = await running.forwarder.health
-            #expect(health.bufferedEvents == 50)
-            #expect(health.droppedRequests == 35 && health.droppedEvents == 350)
+            // A full batch triggers a background send to the dead server, which fails and is requeued: so the
+            // exact split between refused requests and dropped old batches varies; the sum may not.
+            #expect(health.bufferedEvents <= 50)
+            #expect(
+                health.bufferedEvents + health.inFlightEvents + health.droppedEvents == 400,
+                "every event is held, in flight, or counted as dropped")
+            #expect(health.droppedRequests > 0 && health.sentEvents == 0)
             #expect(await running.observer.batches.count == 40)
         }
     }
