@@ -185,7 +185,7 @@ struct TerminalTests {
         let text = dir.appendingPathComponent("notes.db").path
         try "not a database\n".write(toFile: text, atomically: true, encoding: .utf8)
         let future = try await NewerStore.make(in: dir)
-        for (path, expected) in [(text, "not a Lantern store"), (future, "newer")] {
+        for (path, expected) in [(text, "not a SQLite database"), (future, "newer")] {
             let process = Process()
             process.executableURL = TestPaths.binary("lantern")
             process.arguments = ["dash", "--db", path]
