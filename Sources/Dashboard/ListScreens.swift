@@ -67,7 +67,7 @@ struct ListScreens {
     func barWidth(_ width: Int) -> Int { max(10, min(40, width - 118)) }
 
     private func invocationTitles(bar: Int) -> StyledLine {
-        let title = " TIME          REQUEST  C STATUS    " + Format.pad("HANDLER + POST-RUNTIME vs TIMEOUT", bar, glyphs: glyphs)
+        let title = " TIME          REQUEST  C STATUS    " + Format.pad(bar >= 33 ? "HANDLER + POST-RUNTIME vs TIMEOUT" : "vs TIMEOUT", bar, glyphs: glyphs)
             + "  HANDLER     POST  TIMEOUT  FLUSH        P  MEMORY"
         return StyledLine(title, .label)
     }

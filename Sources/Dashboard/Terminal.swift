@@ -172,7 +172,6 @@ public final class Terminal {
                 raise(signal)
             }
             sigemptyset(&action.sa_mask)
-            action.sa_flags = Int32(SA_RESETHAND)
             sigaction(crash, &action, nil)
         }
         atexit { endwin() }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TestSupport
 
 /// A private tmux server (its own socket) with one shell pane, for driving the real `lantern dash`.
@@ -58,21 +61,26 @@ final class TmuxSession {
 
     @discardableResult
     private func tmux(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tmux", "-u", "-L", socket] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // system(3) rather than Process: the tmux server daemon inherits the client's descriptors and is
+        // reparented, which Foundation's Process waiting does not cope with here; the shell waits for the client only.
+        let outputURL = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: outputURL) }
+        let words = ["tmux", "-u", "-L", socket] + arguments
+        let line = words.map(Self.quote).joined(separator: " ") + " </dev/null >" + Self.quote(outputURL.path) + " 2>&1"
+        let raw = system(line)
+        let status = (raw >> 8) & 0xFF
+        let data = (try? Data(contentsOf: outputURL)) ?? Data()
         let text = String(decoding: data, as: UTF8.self)
-        if process.terminationStatus != 0 {
+        if raw == -1 || status != 0 {
             throw TmuxError(message: "tmux \(arguments.joined(separator: " ")) failed: \(text)")
         }
         return text
     }
+}
+
+extension TmuxSession {
+    /// Single-quotes a word for sh.
+    static func quote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
 struct TmuxError: Error, CustomStringConvertible {
