@@ -74,9 +74,9 @@ struct DemoTestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Validates ndjson intake events against the APM Server intake v2 schemas in Tests/Fixtures/apm-intake-spec.
+/// Validates ndjson intake events against the APM Server intake v2 schemas in Tests/peers/apm-intake-spec.
 enum IntakeSchemas {
-    static let folder = TestPaths.packageRoot.appendingPathComponent("Tests/Fixtures/apm-intake-spec")
+    static let folder = TestPaths.packageRoot.appendingPathComponent("Tests/peers/apm-intake-spec")
 
     /// Counts by event type and the first validation errors, for every line of the given files.
     struct Report: Decodable {
