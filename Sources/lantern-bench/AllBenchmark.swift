@@ -39,7 +39,7 @@ struct AllBenchmark: AsyncParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         let command = "lantern-bench " + CommandLine.arguments.dropFirst().joined(separator: " ")
-        func section(_ lines: [String]) { for line in lines { print(line) }; fflush(stdout) }
+        func section(_ lines: [String]) { for line in lines { print(line) } }
 
         let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10)
         section(overhead.summary)

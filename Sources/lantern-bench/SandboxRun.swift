@@ -64,7 +64,7 @@ struct BenchBinaries: Sendable {
 }
 
 /// A running `lantern emulate`.
-final class SandboxRun: Sendable {
+final class SandboxRun {
     let process: Process
     let logPath: String
     let workDir: String

@@ -17,7 +17,8 @@ struct NextEvent: Decodable {
 }
 
 func fail(_ message: String) -> Never {
-    fputs("lantern-noop-extension: \(message)\n", stderr)
+    let text = "lantern-noop-extension: \(message)\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
     exit(1)
 }
 
