@@ -93,7 +93,7 @@ final class SandboxRun {
         let receiverPort = try await freePort()
         let readyFile = work + "/ready.json"
         let logPath = work + "/emulator.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw BenchFailure("cannot create \(logPath)") }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
 
         let process = Process()
