@@ -94,6 +94,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "lantern-extension", dependencies: ["Collector"]),
+        // The no-op extension the overhead benchmarks use as their floor.
+        .executableTarget(
+            name: "lantern-noop-extension",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "lantern-bench",
             dependencies: [

@@ -61,6 +61,9 @@ extension Sandbox {
         }
         let id = UUID().uuidString.lowercased()
         extensions[id] = ExtensionSlot(id: id, name: name, events: Set(request.events), external: external)
+        if external, let launched = extensionLaunchedAt[name] {
+            console.line("EXTENSION \(name) registered \(Self.format(Self.milliseconds(since: launched), decimals: 3)) ms after launch")
+        }
         let accountID = (acceptFeature ?? "").split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "accountId" }
             ? configuration.accountID : nil
         let response = RegisterResponse(
@@ -94,6 +97,9 @@ extension Sandbox {
             immediate = event
         }
         extensions[id] = slot
+        if firstNext, slot.external, let launched = extensionLaunchedAt[slot.name] {
+            console.line("EXTENSION \(slot.name) ready \(Self.format(Self.milliseconds(since: launched), decimals: 3)) ms after launch")
+        }
         if firstNext { advanceInit() }
         if released { checkInvocationComplete() }
         if let immediate { return .event(immediate) }

@@ -45,6 +45,7 @@ extension Sandbox {
     private func launchExtension(name: String, path: String, generation gen: Int) async {
         let console = self.console
         let hubFeed = self.hubFeed
+        extensionLaunchedAt[name] = .now
         let child = await ChildProcess.launch(
             label: name, arguments: [path], environment: environment.forExtensions, workingDirectory: nil,
             onLine: { line in

@@ -167,6 +167,8 @@ extension Sandbox {
         console.line("END RequestId: \(inv.requestID)")
         var report = "REPORT RequestId: \(inv.requestID)\tDuration: \(Self.format(durationMs)) ms\tBilled Duration: \(metrics.billedDurationMs ?? 0) ms\tMemory Size: \(configuration.memoryMB) MB\tMax Memory Used: \(metrics.maxMemoryUsedMB ?? 0) MB"
         if let initMs = inv.coldInitDurationMs { report += "\tInit Duration: \(Self.format(initMs)) ms" }
+        // Not in Lambda's line: the time from the runtime's response to the release (post-runtime extension work).
+        if let responseAt = inv.responseAt { report += "\tPost Runtime Duration: \(Self.format(Self.milliseconds(since: responseAt), decimals: 3)) ms" }
         if inv.status != .success {
             report += "\tStatus: \(inv.status)"
             if let e = inv.errorType { report += "\tError Type: \(e)" }

@@ -89,6 +89,15 @@ extension Sandbox {
         for (name, process) in extensionProcesses where !subscribedNames.contains(name) {
             process.send(SIGKILL)
         }
+        let shutdownSentAt = ContinuousClock.now
+        let console = self.console
+        for (name, process) in extensionProcesses where subscribedNames.contains(name) {
+            // Benchmarks read how long each extension takes from SHUTDOWN to exit.
+            Task {
+                _ = await process.waitForExit()
+                console.line("SHUTDOWN \(name) exited \(Self.format(Self.milliseconds(since: shutdownSentAt), decimals: 3)) ms after SHUTDOWN")
+            }
+        }
         await Self.waitForExit(processes, until: deadline)
         for process in processes where process.exit == nil { process.send(SIGKILL) }
         await Self.waitForExit(processes, until: .now + .seconds(2))

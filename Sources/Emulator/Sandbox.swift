@@ -42,6 +42,8 @@ actor Sandbox {
     var registrationOpen = false
     var subscriptionsOpen = false
     var subscribedAPIs: [String: SubscriptionAPI] = [:]
+    /// When each external extension was spawned (for the EXTENSION start-up lines benchmarks read).
+    var extensionLaunchedAt: [String: ContinuousClock.Instant] = [:]
 
     // Admission: one invoke (or init, or reset) owns the environment at a time; the rest wait in line.
     var owned = false

@@ -6,6 +6,9 @@ struct LanternBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lantern-bench",
         abstract: "Lantern benchmarks. Build in release: swift run -c release lantern-bench <scenario>.",
-        subcommands: [StoreBenchmark.self, IntakeBenchmark.self]
+        subcommands: [
+            AllBenchmark.self, OverheadBenchmark.self, ColdStartBenchmark.self, ShutdownBenchmark.self,
+            MemoryBenchmark.self, HangBenchmark.self, IntakeBenchmark.self, StoreBenchmark.self, DashBenchmark.self,
+        ]
     )
 }

@@ -1,0 +1,216 @@
+// `lantern-bench all`: every scenario in one go (a few minutes), a Markdown table with the issue's
+// targets, and the results written to bench/results/<date>.json and .md (and BENCHMARKS.md when run
+// from the package root).
+
+import ArgumentParser
+import Foundation
+
+/// Runs every benchmark and writes the results.
+struct AllBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all", abstract: "Run every benchmark, print a Markdown table, write bench/results/<date>.{json,md}.")
+
+    @Option(help: "Invokes per overhead run.") var invokes = 200
+    @Option(help: "Cold starts per extension.") var starts = 20
+    @Option(help: "Where the results go.") var output = "bench/results"
+    @Flag(help: "Build the real layer with scripts/package-layer.sh (a second release build) for its size.")
+    var packageLayer = false
+
+    /// Everything `all` measured, as written to the JSON file.
+    struct Report: Sendable, Codable {
+        var date: String
+        var machine: MachineInfo
+        var command: String
+        var overhead: OverheadBenchmark.Result
+        var coldstart: ColdStartBenchmark.Result
+        var shutdown: ShutdownBenchmark.Result
+        var memory: MemoryBenchmark.Result
+        var hang: HangBenchmark.Result
+        var intakeEventsPerSecond: Double
+        var intakeDropped: Int
+        var storeRawPerSecond: Double
+        var storeRecorderPerSecond: Double
+        var dash: DashBenchmark.Result
+        var layer: LayerSize
+        var rows: [ResultRow]
+    }
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let command = "lantern-bench " + CommandLine.arguments.dropFirst().joined(separator: " ")
+        func section(_ lines: [String]) { for line in lines { print(line) } }
+
+        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10)
+        section(overhead.summary)
+        let coldstart = try await ColdStartBenchmark.measure(starts: starts)
+        section(coldstart.summary)
+        let shutdown = try await ShutdownBenchmark.measure(runs: 10)
+        section(shutdown.summary)
+        let memory = try await MemoryBenchmark.measure(rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16)
+        section(memory.summary)
+        let hang = try await HangBenchmark.measure(invokes: 20)
+        section(hang.summary)
+        let intake = try await IntakeBenchmark.measure(requests: 2_000, eventsPerRequest: 20, concurrency: 8)
+        section([intake.summary])
+        let store = StoreBench(records: 200_000, directory: "/tmp")
+        var raw: [Double] = []
+        var recorder: [Double] = []
+        for _ in 0..<3 {
+            raw.append(try await store.rawInsertLoop())
+            recorder.append(try await store.recorderRun().recordsPerSecond)
+        }
+        let rawMedian = raw.sorted()[1]
+        let recorderMedian = recorder.sorted()[1]
+        section(["store: raw \(Int(rawMedian)) records/s, Recorder \(Int(recorderMedian)) records/s (medians of 3 × 200,000)"])
+        let dash = try await DashBenchmark.measure(invocations: 1_000_000, frames: 40, directory: "/tmp")
+        section(dash.summary)
+        let layer = try LayerSize.measure(packageLayer: packageLayer)
+        section(["layer: built \(layer.builtBytes.map(String.init) ?? "?") B, stripped \(layer.strippedBytes.map(String.init) ?? "?") B, zip \(layer.zipBytes.map(String.init) ?? "n/a") B (\(layer.note))"])
+
+        let rows = Self.rows(overhead: overhead, coldstart: coldstart, shutdown: shutdown, memory: memory, hang: hang,
+                             intake: intake, raw: rawMedian, recorder: recorderMedian, dash: dash, layer: layer)
+        let date = Self.timestamp()
+        let machine = MachineInfo.current()
+        let report = Report(
+            date: date, machine: machine, command: command, overhead: overhead, coldstart: coldstart, shutdown: shutdown,
+            memory: memory, hang: hang, intakeEventsPerSecond: Double(intake.events) / intake.seconds,
+            intakeDropped: intake.droppedEvents, storeRawPerSecond: rawMedian, storeRecorderPerSecond: recorderMedian,
+            dash: dash, layer: layer, rows: rows)
+        let elapsed = (clock.now - started).milliseconds / 1000
+        let markdown = Self.markdown(report, elapsed: elapsed)
+        print("")
+        print(markdown)
+
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try encoder.encode(report).write(to: URL(fileURLWithPath: "\(output)/\(date).json"))
+        try Data(markdown.utf8).write(to: URL(fileURLWithPath: "\(output)/\(date).md"))
+        print("wrote \(output)/\(date).json and \(output)/\(date).md")
+        if FileManager.default.fileExists(atPath: "Package.swift") {
+            try Data(Self.benchmarksFile(markdown).utf8).write(to: URL(fileURLWithPath: "BENCHMARKS.md"))
+            print("wrote BENCHMARKS.md")
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HHmm'Z'"
+        return formatter.string(from: Date())
+    }
+
+    static func rows(
+        overhead: OverheadBenchmark.Result, coldstart: ColdStartBenchmark.Result, shutdown: ShutdownBenchmark.Result,
+        memory: MemoryBenchmark.Result, hang: HangBenchmark.Result, intake: IntakeBenchmark.Result, raw: Double,
+        recorder: Double, dash: DashBenchmark.Result, layer: LayerSize
+    ) -> [ResultRow] {
+        var rows: [ResultRow] = []
+        for run in overhead.runs {
+            rows.append(ResultRow(
+                scenario: "overhead", metric: "\(run.setup.label): caller latency p50 / p95 / p99",
+                value: "\(fixed(run.callerMs.p50)) / \(fixed(run.callerMs.p95)) / \(fixed(run.callerMs.p99)) ms"))
+            rows.append(ResultRow(
+                scenario: "overhead", metric: "\(run.setup.label): post-runtime p50 / p99",
+                value: "\(fixed(run.postRuntimeMs.p50, 3)) / \(fixed(run.postRuntimeMs.p99, 3)) ms"))
+        }
+        if let floor = overhead.run(.noop), let collector = overhead.run(.collector) {
+            let p50 = collector.postRuntimeMs.p50 - floor.postRuntimeMs.p50
+            let p99 = collector.postRuntimeMs.p99 - floor.postRuntimeMs.p99
+            rows.append(ResultRow(scenario: "overhead", metric: "post-runtime p50, lantern-extension − no-op",
+                                  value: "\(signed(p50)) ms", target: "≤ +0.3 ms", met: p50 <= 0.3))
+            rows.append(ResultRow(scenario: "overhead", metric: "post-runtime p99, lantern-extension − no-op",
+                                  value: "\(signed(p99)) ms", target: "≤ +1 ms", met: p99 <= 1))
+            rows.append(ResultRow(scenario: "overhead", metric: "caller latency p50 ratio lantern-extension / no-op",
+                                  value: "×\(fixed(collector.callerMs.p50 / floor.callerMs.p50))"))
+        }
+        for f in coldstart.figures {
+            rows.append(ResultRow(scenario: "coldstart", metric: "\(f.setup.label): spawn → register / → first next (p50)",
+                                  value: "\(fixed(f.registerMs.p50)) / \(fixed(f.readyMs.p50)) ms"))
+        }
+        if let floor = coldstart.of(.noop), let collector = coldstart.of(.collector) {
+            let register = collector.registerMs.p50 - floor.registerMs.p50
+            rows.append(ResultRow(scenario: "coldstart", metric: "register p50, lantern-extension − no-op",
+                                  value: "\(signed(register, 2)) ms", target: "≤ +5 ms", met: register <= 5))
+            rows.append(ResultRow(scenario: "coldstart", metric: "first next p50, lantern-extension − no-op",
+                                  value: "\(signed(collector.readyMs.p50 - floor.readyMs.p50, 2)) ms"))
+        }
+        rows.append(ResultRow(scenario: "shutdown", metric: "no-op extension: SHUTDOWN → exit p50 / max",
+                              value: "\(fixed(shutdown.noopMs.p50)) / \(fixed(shutdown.noopMs.max)) ms"))
+        rows.append(ResultRow(scenario: "shutdown", metric: "lantern-extension: SHUTDOWN → exit p50 / max (idle)",
+                              value: "\(fixed(shutdown.collectorMs.p50)) / \(fixed(shutdown.collectorMs.max)) ms",
+                              target: "≤ 100 ms", met: shutdown.collectorMs.max <= 100))
+        rows.append(ResultRow(scenario: "memory", metric: "lantern-extension peak RSS, idle after init",
+                              value: "\(fixed(Double(memory.idleKB) / 1024)) MB"))
+        rows.append(ResultRow(scenario: "memory", metric: "peak RSS at \(fixed(memory.achievedRate, 0)) invokes/s with agent data",
+                              value: "\(fixed(Double(memory.loadKB) / 1024)) MB", target: "≤ 12 MB",
+                              met: Double(memory.loadKB) / 1024 <= 12 && memory.achievedRate >= 95))
+        rows.append(ResultRow(scenario: "memory", metric: "peak RSS under an agent flood (\(memory.floodRequests) requests × 20 spans, 16 agents)",
+                              value: "\(fixed(Double(memory.floodKB) / 1024)) MB"))
+        rows.append(ResultRow(scenario: "hang", metric: "post-runtime per invoke after the first, APM Server hanging: p50 / max",
+                              value: "\(fixed(hang.laterPostRuntimeMs.p50)) / \(fixed(hang.laterPostRuntimeMs.max)) ms (first \(fixed(hang.firstPostRuntimeMs)) ms)",
+                              target: "≤ 50 ms", met: hang.laterPostRuntimeMs.max <= 50))
+        let intakeRate = Double(intake.events) / intake.seconds
+        rows.append(ResultRow(scenario: "intake", metric: "events/s, receiver → forwarder → APM Server (8 agents)",
+                              value: "\(Int(intakeRate)) (dropped \(intake.droppedEvents))", target: "≥ 50,000",
+                              met: intakeRate >= 50_000))
+        rows.append(ResultRow(scenario: "store", metric: "Recorder / raw prepared inserts",
+                              value: "\(Int(recorder)) / \(Int(raw)) rec/s = \(fixed(recorder / raw * 100, 1))%",
+                              target: "≥ 50%", met: recorder / raw >= 0.5))
+        rows.append(ResultRow(scenario: "dash", metric: "frame (snapshot + render) at 1,000,000 invocations p50 / p95 / max",
+                              value: "\(fixed(dash.frameMs.p50)) / \(fixed(dash.frameMs.p95)) / \(fixed(dash.frameMs.max)) ms",
+                              target: "< 16 ms", met: dash.frameMs.max < 16))
+        rows.append(ResultRow(scenario: "layer", metric: "lantern-extension binary: built / stripped / zip",
+                              value: "\(mb(layer.builtBytes)) / \(mb(layer.strippedBytes)) / \(mb(layer.zipBytes))"))
+        return rows
+    }
+
+    static func mb(_ bytes: Int?) -> String {
+        guard let bytes else { return "n/a" }
+        return fixed(Double(bytes) / 1_048_576) + " MB"
+    }
+
+    static func markdown(_ report: Report, elapsed: Double) -> String {
+        var lines = [
+            "## Benchmarks (\(report.date))",
+            "",
+            "Machine: \(report.machine.cores) cores, \(report.machine.cpuModel), Linux \(report.machine.kernel), \(report.machine.swiftVersion). Release build. `\(report.command)` took \(fixed(elapsed, 0)) s.",
+            "",
+            "| Scenario | Metric | Value | Target | Met |",
+            "|---|---|---|---|---|",
+        ]
+        for row in report.rows {
+            let met = row.met.map { $0 ? "yes" : "**no**" } ?? ""
+            lines.append("| \(row.scenario) | \(row.metric) | \(row.value) | \(row.target ?? "") | \(met) |")
+        }
+        lines.append("")
+        lines.append("Layer figures: \(report.layer.note).")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func benchmarksFile(_ table: String) -> String {
+        """
+        # Lantern benchmarks
+
+        The latest `lantern-bench all` run. The floor of every overhead figure is the no-op extension
+        (`lantern-noop-extension`: registers, loops on `next`) in the same sandbox setup, run by the same process.
+        Post-runtime time is the emulator's `Post Runtime Duration` (runtime response → environment release);
+        cold start and SHUTDOWN → exit are the emulator's `EXTENSION … ms after launch` and `SHUTDOWN … exited`
+        lines. Benchmarks are not tests: nothing here asserts timings in `swift test`.
+
+        Reproduce (every product must be built, since the benchmarks start `lantern`, `lantern-extension` and
+        `lantern-noop-extension` from the same folder as `lantern-bench`):
+
+            swift build -c release
+            swift run -c release lantern-bench all            # add --package-layer for the real layer zip size
+
+        Each scenario also runs alone: `lantern-bench overhead|coldstart|shutdown|memory|hang|intake|store|dash`.
+        Results of every run: `bench/results/<date>.json` and `.md`.
+
+        \(table)
+        """
+    }
+}

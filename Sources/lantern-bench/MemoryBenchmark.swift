@@ -1,0 +1,138 @@
+// `lantern-bench memory`: the collector's peak RSS (VmHWM of /proc/PID/status) in three stages of one
+// sandbox: idle after init, at a paced invoke rate with the agent imitation sending, and under an agent
+// flood (many concurrent gzip intake requests straight to its receiver port). The high-water mark is
+// reset between stages (`echo 5 > /proc/PID/clear_refs`) so each figure is that stage's own peak.
+
+import ArgumentParser
+import AsyncHTTPClient
+import CompressNIO
+import Foundation
+import NIOCore
+
+/// Collector peak RSS benchmark.
+struct MemoryBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "memory", abstract: "Peak RSS of lantern-extension: idle, at --rate invokes/s, under an agent flood.")
+
+    @Option(help: "Invokes per second in the load stage.") var rate = 100
+    @Option(help: "Seconds of the load stage.") var seconds = 10
+    @Option(help: "Agent requests in the flood stage.") var floodRequests = 4_000
+    @Option(help: "Concurrent agents in the flood stage.") var floodConcurrency = 16
+
+    func run() async throws {
+        guard rate > 0, seconds > 0, floodRequests > 0, floodConcurrency > 0 else { throw ValidationError("options must be positive") }
+        let result = try await Self.measure(rate: rate, seconds: seconds, floodRequests: floodRequests, floodConcurrency: floodConcurrency)
+        for line in result.summary { print(line) }
+    }
+
+    struct Result: Sendable, Codable {
+        var idleKB: Int
+        var loadKB: Int
+        var floodKB: Int
+        var loadInvokes: Int
+        var achievedRate: Double
+        var floodRequests: Int
+        var floodEvents: Int
+        var floodStatuses: [String: Int]
+
+        var summary: [String] {
+            [
+                "memory: lantern-extension peak RSS (VmHWM)",
+                "  idle after init:                     \(fixed(Double(idleKB) / 1024)) MB",
+                "  \(loadInvokes) invokes at \(fixed(achievedRate, 1))/s with agent data: \(fixed(Double(loadKB) / 1024)) MB",
+                "  agent flood (\(floodRequests) requests, \(floodEvents) events): \(fixed(Double(floodKB) / 1024)) MB   statuses \(floodStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))",
+            ]
+        }
+    }
+
+    static func peakKB(_ pid: pid_t) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else {
+            throw BenchFailure("no VmHWM in /proc/\(pid)/status")
+        }
+        return kb
+    }
+
+    /// Resets the peak to the current RSS (Linux ≥ 4.0).
+    static func resetPeak(_ pid: pid_t) throws {
+        try "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
+    }
+
+    static func measure(rate: Int, seconds: Int, floodRequests: Int, floodConcurrency: Int) async throws -> Result {
+        let binaries = try BenchBinaries.locate()
+        let apm = try await CountingAPMServer.start()
+        let client = HTTPClient()
+        let sandbox = try await SandboxRun.start(binaries, setup: .collector, apmServerURL: "http://127.0.0.1:\(apm.port)")
+        do {
+            try await sandbox.waitForLines("EXTENSION lantern-extension ready", count: 1)
+            guard let pid = sandbox.extensionPID("lantern-extension") else { throw BenchFailure("lantern-extension's pid not found") }
+            try await Task.sleep(for: .seconds(1))
+            let idle = try peakKB(pid)
+
+            // Load: invokes paced at `rate` (sequential; an invoke that runs late delays the rest).
+            try resetPeak(pid)
+            let total = rate * seconds
+            let clock = ContinuousClock()
+            let start = clock.now
+            for index in 0..<total {
+                let due = start + .milliseconds(index * 1000 / rate)
+                if clock.now < due { try await Task.sleep(until: due, clock: clock) }
+                _ = try await sandbox.invoke(client)
+            }
+            let achieved = Double(total) / (clock.now - start).milliseconds * 1000
+            try await sandbox.waitForLines("REPORT", count: total)
+            let load = try peakKB(pid)
+
+            // Flood: agents posting straight to the receiver, then one invoke so the collector flushes.
+            try resetPeak(pid)
+            let eventsPerRequest = 20
+            var lines = [#"{"metadata":{"service":{"name":"bench","agent":{"name":"python","version":"6.26.2"}}}}"#]
+            for index in 0..<eventsPerRequest {
+                lines.append(#"{"span":{"id":"\#(index)","trace_id":"0af7651916cd43dd8448eb211c80319c","parent_id":"b7ad6b7169203331","name":"SELECT","type":"db","start":1.5,"duration":3.0}}"#)
+            }
+            var plain = ByteBuffer(string: lines.joined(separator: "\n") + "\n")
+            let body = try plain.compress(with: .gzip())
+            let url = "http://127.0.0.1:\(sandbox.receiverPort)/intake/v2/events"
+            let statuses = try await withThrowingTaskGroup(of: [String: Int].self) { group in
+                for agent in 0..<floodConcurrency {
+                    group.addTask {
+                        var seen: [String: Int] = [:]
+                        var index = agent
+                        while index < floodRequests {
+                            var request = HTTPClientRequest(url: url)
+                            request.method = .POST
+                            request.headers.add(name: "Content-Encoding", value: "gzip")
+                            request.headers.add(name: "Content-Type", value: "application/x-ndjson")
+                            request.body = .bytes(body)
+                            let response = try await client.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 16)
+                            seen[String(response.status.code), default: 0] += 1
+                            index += floodConcurrency
+                        }
+                        return seen
+                    }
+                }
+                var all: [String: Int] = [:]
+                for try await part in group { all.merge(part, uniquingKeysWith: +) }
+                return all
+            }
+            _ = try await sandbox.invoke(client)
+            try await sandbox.waitForLines("REPORT", count: total + 1)
+            let flood = try peakKB(pid)
+
+            await sandbox.stop()
+            sandbox.removeFiles()
+            try await client.shutdown()
+            try await apm.stop()
+            return Result(
+                idleKB: idle, loadKB: load, floodKB: flood, loadInvokes: total, achievedRate: achieved,
+                floodRequests: floodRequests, floodEvents: floodRequests * eventsPerRequest, floodStatuses: statuses)
+        } catch {
+            await sandbox.stop()
+            try? await client.shutdown()
+            try? await apm.stop()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,97 @@
+// `lantern-bench overhead`: what the collector adds to every invoke. Three sandboxes in turn, the same
+// sample function: no extension, the no-op extension (the floor), and lantern-extension with the agent
+// imitation on and a local APM Server. Caller latency from the invoker; post-runtime time (runtime
+// response to release) from the emulator's REPORT line.
+
+import ArgumentParser
+import AsyncHTTPClient
+
+/// Post-runtime overhead benchmark.
+struct OverheadBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "overhead",
+        abstract: "Caller latency and post-runtime time per invoke: no extension, no-op extension, lantern-extension.")
+
+    @Option(help: "Sequential invokes per run (after the warm-up).") var invokes = 200
+    @Option(help: "Warm-up invokes per run (not counted).") var warmup = 10
+
+    func run() async throws {
+        guard invokes > 0, warmup >= 0 else { throw ValidationError("--invokes must be positive, --warmup not negative") }
+        let result = try await Self.measure(invokes: invokes, warmup: warmup)
+        for line in result.summary { print(line) }
+    }
+
+    /// One sandbox's figures.
+    struct Run: Sendable, Codable {
+        var setup: ExtensionSetup
+        var callerMs: Percentiles
+        var postRuntimeMs: Percentiles
+        var shutdownMs: Double?
+    }
+
+    struct Result: Sendable, Codable {
+        var invokes: Int
+        var runs: [Run]
+
+        func run(_ setup: ExtensionSetup) -> Run? { runs.first { $0.setup == setup } }
+
+        var summary: [String] {
+            var lines = ["overhead: \(invokes) sequential invokes per run (sample function, kind success, sleepMs 0)"]
+            let floor = run(.noop)
+            for run in runs {
+                var line = "  \(run.setup.label.padding(18)) caller p50 \(fixed(run.callerMs.p50)) ms  p95 \(fixed(run.callerMs.p95)) ms  p99 \(fixed(run.callerMs.p99)) ms"
+                line += "   post-runtime p50 \(fixed(run.postRuntimeMs.p50, 3)) ms  p99 \(fixed(run.postRuntimeMs.p99, 3)) ms"
+                if let floor, run.setup != .noop {
+                    line += "   vs no-op: caller p50 ×\(fixed(run.callerMs.p50 / floor.callerMs.p50)), post-runtime p50 \(signed(run.postRuntimeMs.p50 - floor.postRuntimeMs.p50)) ms, p99 \(signed(run.postRuntimeMs.p99 - floor.postRuntimeMs.p99)) ms"
+                }
+                lines.append(line)
+            }
+            return lines
+        }
+    }
+
+    static func measure(invokes: Int, warmup: Int) async throws -> Result {
+        let binaries = try BenchBinaries.locate()
+        let apm = try await CountingAPMServer.start()
+        let client = HTTPClient()
+        var runs: [Run] = []
+        do {
+            for setup in ExtensionSetup.allCases {
+                let sandbox = try await SandboxRun.start(
+                    binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil)
+                do {
+                    var caller: [Double] = []
+                    for index in 0..<(warmup + invokes) {
+                        let ms = try await sandbox.invoke(client)
+                        if index >= warmup { caller.append(ms) }
+                    }
+                    let reports = try await sandbox.waitForLines("REPORT", count: warmup + invokes)
+                    let post = reports.suffix(invokes).compactMap { field("Post Runtime Duration", in: $0) }
+                    guard post.count == invokes else { throw BenchFailure("REPORT lines lack Post Runtime Duration") }
+                    await sandbox.stop()
+                    let shutdown = setup.fileName.flatMap { name in
+                        sandbox.lines("SHUTDOWN \(name) exited").first.flatMap(millisecondsFigure)
+                    }
+                    runs.append(Run(setup: setup, callerMs: Percentiles(caller), postRuntimeMs: Percentiles(post), shutdownMs: shutdown))
+                    sandbox.removeFiles()
+                } catch {
+                    await sandbox.stop()
+                    throw error
+                }
+            }
+        } catch {
+            try? await client.shutdown()
+            try? await apm.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try await apm.stop()
+        return Result(invokes: invokes, runs: runs)
+    }
+}
+
+func signed(_ value: Double, _ decimals: Int = 3) -> String { (value >= 0 ? "+" : "") + fixed(value, decimals) }
+
+extension String {
+    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,70 @@
+// `lantern-bench shutdown`: SHUTDOWN (spindown) to exit with nothing pending. Each run: a sandbox, a few
+// invokes (the collector has flushed them all), a pause, SIGTERM to the emulator; the emulator prints how
+// long after SHUTDOWN each extension exited. The no-op extension is the floor.
+
+import ArgumentParser
+import AsyncHTTPClient
+
+/// Idle SHUTDOWN-to-exit benchmark.
+struct ShutdownBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shutdown", abstract: "SHUTDOWN → exit of lantern-extension (and the no-op extension) with nothing pending.")
+
+    @Option(help: "Runs per extension.") var runs = 10
+
+    func run() async throws {
+        guard runs > 0 else { throw ValidationError("--runs must be positive") }
+        let result = try await Self.measure(runs: runs)
+        for line in result.summary { print(line) }
+    }
+
+    struct Result: Sendable, Codable {
+        var runs: Int
+        var noopMs: Percentiles
+        var collectorMs: Percentiles
+
+        var summary: [String] {
+            [
+                "shutdown: \(runs) runs each, 3 invokes then 300 ms idle, then SIGTERM (SHUTDOWN spindown)",
+                "  no-op extension     SHUTDOWN→exit p50 \(fixed(noopMs.p50)) ms  max \(fixed(noopMs.max)) ms",
+                "  lantern-extension   SHUTDOWN→exit p50 \(fixed(collectorMs.p50)) ms  max \(fixed(collectorMs.max)) ms",
+            ]
+        }
+    }
+
+    static func measure(runs: Int) async throws -> Result {
+        let binaries = try BenchBinaries.locate()
+        let apm = try await CountingAPMServer.start()
+        let client = HTTPClient()
+        var figures: [ExtensionSetup: [Double]] = [:]
+        do {
+            for _ in 0..<runs {
+                for setup in [ExtensionSetup.noop, .collector] {
+                    guard let name = setup.fileName else { continue }
+                    let sandbox = try await SandboxRun.start(binaries, setup: setup, apmServerURL: "http://127.0.0.1:\(apm.port)")
+                    do {
+                        for _ in 0..<3 { _ = try await sandbox.invoke(client) }
+                        try await sandbox.waitForLines("REPORT", count: 3)
+                        try await Task.sleep(for: .milliseconds(300))
+                        await sandbox.stop()
+                        guard let ms = sandbox.lines("SHUTDOWN \(name) exited").first.flatMap(millisecondsFigure) else {
+                            throw BenchFailure("no SHUTDOWN line for \(name); log tail: \(sandbox.log.suffix(2000))")
+                        }
+                        figures[setup, default: []].append(ms)
+                        sandbox.removeFiles()
+                    } catch {
+                        await sandbox.stop()
+                        throw error
+                    }
+                }
+            }
+        } catch {
+            try? await client.shutdown()
+            try? await apm.stop()
+            throw error
+        }
+        try await client.shutdown()
+        try await apm.stop()
+        return Result(runs: runs, noopMs: Percentiles(figures[.noop] ?? []), collectorMs: Percentiles(figures[.collector] ?? []))
+    }
+}
