@@ -63,6 +63,7 @@ struct Session {
     var lastOpenAttempt: ContinuousClock.Instant?
     var worker: TotalsWorker
     var storeError: String?
+    var lastChangeSeen = ContinuousClock.now
 
     init(path: String, renderer: ScreenRenderer, totalsInterval: Duration) {
         self.path = path
@@ -87,9 +88,22 @@ struct Session {
                     if try tail.hasChanged() {
                         dirty = true
                         totalsStale = true
+                        lastChangeSeen = .now
+                    } else if ContinuousClock.now - lastChangeSeen > .seconds(2) {
+                        // When the last writer closes (an execution environment's collector exits) and a new one
+                        // opens the store, a long-lived read connection can keep a stale view of the WAL and never
+                        // see another commit. Reopening after a quiet spell is cheap: only the visible rows are read.
+                        self.tail = nil
+                        lastChangeSeen = .now
+                        continue
                     }
                 } catch {
+                    // A read connection can be left unusable when writers come and go (each execution
+                    // environment's collector opens, checkpoints and closes the store): reopen it.
                     storeError = error.message
+                    self.tail = nil
+                    dirty = true
+                    continue
                 }
                 refreshTotals(&dirty)
             }
@@ -170,6 +184,7 @@ struct Session {
                 storeError = nil
             } catch {
                 storeError = error.message
+                self.tail = nil  // reopened on the next pass of the loop
             }
         }
         if let storeError, state.message == nil { state.message = "store: \(storeError)" }

@@ -19,10 +19,12 @@ final class ReadOnlyDatabase {
     func query<T>(_ sql: String, _ bindings: [SQLValue] = [], _ map: (SQLRow) -> T) throws(DashboardError) -> [T] {
         do {
             let statement = try connection.cached(sql)
+            // Reset on every path: a statement left mid-step keeps its read transaction open, and the
+            // connection would then see a frozen snapshot (and a frozen `data_version`) for good.
+            defer { statement.reset() }
             try statement.bind(bindings)
             var rows: [T] = []
             while try statement.step() { rows.append(map(SQLRow(statement: statement))) }
-            statement.reset()
             return rows
         } catch {
             throw DashboardError(.sqlite, error.message)
