@@ -5,7 +5,6 @@
 //   anything else          proxied to the APM Server with the auth header added (502 when unreachable)
 // Bodies are capped (413). Each connection is served by one task over NIOAsyncChannel.
 
-import AsyncHTTPClient
 import FoundationEssentials
 import LanternStore
 import Logging
@@ -269,7 +268,7 @@ public actor AgentReceiver {
                 deadline: .now() + configuration.proxyTimeout, maxResponseBytes: configuration.maxProxyResponseBytes,
                 logger: logger)
             return Response(status: answer.status, headers: answer.headers, body: answer.body)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+        } catch where error.code == .timeout {
             return Self.errorResponse(.gatewayTimeout, "APM Server did not answer in time")
         } catch {
             logger.warning("proxy to APM Server failed: \(error)")

@@ -1,7 +1,6 @@
 // The HTTP side towards the APM Server, shared by the Forwarder (intake POSTs) and the AgentReceiver
 // (the catch-all proxy), so both use the same connection pool, TLS settings and auth header.
 
-import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -13,7 +12,7 @@ public struct APMServerClient: Sendable {
     public let baseURL: String
     let authorization: String?
     let userAgent: String
-    let http: HTTPClient
+    let http: HTTP1Client
 
     /// What came back from one intake POST.
     public struct SendResult: Sendable {
@@ -45,48 +44,38 @@ public struct APMServerClient: Sendable {
         }
         if !extraRoots.isEmpty { tls.additionalTrustRoots = [.certificates(extraRoots)] }
 
-        var httpConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: configuration.sendTimeout, read: nil),
-            connectionPool: .init(idleTimeout: .seconds(60)),
-            decompression: .disabled
-        )
-        httpConfiguration.httpVersion = .http1Only
-        self.http = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: httpConfiguration)
+        guard let origin = HTTPOrigin(url: base) else {
+            throw HTTP1ClientError(.connect, "not an http(s) URL: \(serverURL)")
+        }
+        self.http = try HTTP1Client(
+            origin: origin, tls: tls, eventLoopGroup: eventLoopGroup, connectTimeout: configuration.sendTimeout)
     }
 
     /// POSTs one gzipped ndjson body to `/intake/v2/events`, bounded by `deadline` and by task cancellation.
     func sendIntake(gzippedBody: ByteBuffer, deadline: NIODeadline, logger: Logger) async -> SendResult {
-        var request = HTTPClientRequest(url: baseURL + "/intake/v2/events")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/x-ndjson")
-        request.headers.add(name: "Content-Encoding", value: "gzip")
-        request.headers.add(name: "User-Agent", value: userAgent)
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        request.body = .bytes(gzippedBody)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-ndjson")
+        headers.add(name: "Content-Encoding", value: "gzip")
+        headers.add(name: "User-Agent", value: userAgent)
+        if let authorization { headers.add(name: "Authorization", value: authorization) }
+        let request = HTTP1Request(method: .POST, path: "/intake/v2/events", headers: headers, body: gzippedBody)
         do {
-            let response = try await http.execute(request, deadline: deadline, logger: logger)
+            // APM Server explains refusals as {"errors":[{"message":...}]}; 16 KiB keeps enough of that.
+            let response = try await http.execute(request, deadline: deadline, maxResponseBytes: 16 * 1024)
             let status = Int(response.status.code)
             var error: String?
             if !(200..<300).contains(status) {
-                // APM Server explains refusals as {"errors":[{"message":...}]}; keep a short excerpt.
-                let body = try? await response.body.collect(upTo: 16 * 1024)
-                let text = body.map { String(buffer: $0) } ?? ""
+                let text = String(buffer: response.body)
                 error = "HTTP \(status)" + (text.isEmpty ? "" : ": " + String(text.prefix(300)))
-            } else {
-                // Drain so the connection can be reused.
-                for try await _ in response.body {}
             }
             return SendResult(status: status, error: error, timedOut: false)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout
-            || error == .connectTimeout
-        {
-            return SendResult(status: nil, error: "timed out (\(error))", timedOut: true)
-        } catch is CancellationError {
-            return SendResult(status: nil, error: "cancelled", timedOut: true)
         } catch {
-            return SendResult(status: nil, error: "\(error)", timedOut: false)
+            switch error.code {
+            case .timeout, .cancelled:
+                return SendResult(status: nil, error: "timed out (\(error.detail))", timedOut: true)
+            default:
+                return SendResult(status: nil, error: "\(error)", timedOut: false)
+            }
         }
     }
 
@@ -95,26 +84,26 @@ public struct APMServerClient: Sendable {
     func proxy(
         method: HTTPMethod, uri: String, headers: HTTPHeaders, body: ByteBuffer?, deadline: NIODeadline,
         maxResponseBytes: Int, logger: Logger
-    ) async throws -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
-        var request = HTTPClientRequest(url: baseURL + (uri.hasPrefix("/") ? uri : "/" + uri))
-        request.method = method
+    ) async throws(HTTP1ClientError) -> (status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer) {
+        var outgoing = HTTPHeaders()
         for header in headers {
             switch header.name.lowercased() {
             case "host", "connection", "content-length", "transfer-encoding", "x-forwarded-for", "keep-alive",
                 "user-agent":
                 continue
             default:
-                request.headers.add(name: header.name, value: header.value)
+                outgoing.add(name: header.name, value: header.value)
             }
         }
-        if let host = headers.first(name: "host") { request.headers.replaceOrAdd(name: "X-Forwarded-Host", value: host) }
+        if let host = headers.first(name: "host") { outgoing.replaceOrAdd(name: "X-Forwarded-Host", value: host) }
         let agentUA = headers.first(name: "user-agent")
-        request.headers.add(name: "User-Agent", value: agentUA.map { "\(userAgent) \($0)" } ?? userAgent)
+        outgoing.add(name: "User-Agent", value: agentUA.map { "\(userAgent) \($0)" } ?? userAgent)
         // Added, not replacing the agent's own header, as Elastic's proxy does.
-        if let authorization { request.headers.add(name: "Authorization", value: authorization) }
-        if let body, body.readableBytes > 0 { request.body = .bytes(body) }
-        let response = try await http.execute(request, deadline: deadline, logger: logger)
-        let responseBody = try await response.body.collect(upTo: maxResponseBytes)
+        if let authorization { outgoing.add(name: "Authorization", value: authorization) }
+        let request = HTTP1Request(
+            method: method, path: uri.hasPrefix("/") ? uri : "/" + uri, headers: outgoing,
+            body: body.flatMap { $0.readableBytes > 0 ? $0 : nil })
+        let response = try await http.execute(request, deadline: deadline, maxResponseBytes: maxResponseBytes)
         var responseHeaders = HTTPHeaders()
         for header in response.headers {
             switch header.name.lowercased() {
@@ -122,11 +111,11 @@ public struct APMServerClient: Sendable {
             default: responseHeaders.add(name: header.name, value: header.value)
             }
         }
-        return (response.status, responseHeaders, responseBody)
+        return (response.status, responseHeaders, response.body)
     }
 
-    /// Closes the connection pool.
+    /// Closes the connections.
     func shutdown() async {
-        try? await http.shutdown()
+        await http.shutdown()
     }
 }

@@ -2,7 +2,6 @@
 // and the two error reports. Also the Telemetry API subscription, which shares the listener and the
 // extension identifier.
 
-import AsyncHTTPClient
 import FoundationEssentials
 import LambdaWire
 import LanternStore
@@ -49,24 +48,23 @@ public enum SubscriptionResult: Sendable, Equatable {
 
 /// Client of the Extensions API and the Telemetry API subscription, over `AWS_LAMBDA_RUNTIME_API`.
 public final class ExtensionsClient: Sendable {
-    let http: HTTPClient
-    let baseURL: String
+    let http: HTTP1Client?
+    let runtimeAPI: String
     let userAgent: String
 
     /// - Parameter runtimeAPI: `host:port`, as in `AWS_LAMBDA_RUNTIME_API`.
     public init(runtimeAPI: String, eventLoopGroup: any EventLoopGroup) {
-        var configuration = HTTPClient.Configuration()
-        // `next` blocks for as long as the environment is idle (or frozen): no read timeout.
-        configuration.timeout = .init(connect: .seconds(2), read: nil)
-        configuration.decompression = .disabled
-        self.http = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
-        self.baseURL = "http://\(runtimeAPI)"
+        // A malformed address is reported by the first call (`transport`), where start-up handles API failures.
+        self.http = HTTPOrigin(url: "http://\(runtimeAPI)").flatMap {
+            try? HTTP1Client(origin: $0, eventLoopGroup: eventLoopGroup, connectTimeout: .seconds(2))
+        }
+        self.runtimeAPI = runtimeAPI
         self.userAgent = "lantern-extension/\(LanternVersion.current)"
     }
 
     /// Closes the connections.
     public func shutdown() async {
-        try? await http.shutdown()
+        await http?.shutdown()
     }
 
     /// `POST /extension/register` under `name` (must be the executable's file name) for `events`.
@@ -77,7 +75,7 @@ public final class ExtensionsClient: Sendable {
         var request = makeRequest(ExtensionsAPI.registerPath, method: .POST)
         request.headers.add(name: ExtensionsAPI.Header.name, value: name)
         request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"events":["# + events.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]}"))
+        request.body = ByteBuffer(string: #"{"events":["# + events.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]}")
         let (status, headers, body) = try await send(request, operation: operation, timeout: .seconds(10))
         guard status == 200 else { throw unexpected(operation, status, body) }
         guard let identifier = headers.first(name: ExtensionsAPI.Header.identifier), !identifier.isEmpty else {
@@ -122,7 +120,7 @@ public final class ExtensionsClient: Sendable {
             throw ExtensionsAPIError(code: .undecodableBody, operation: operation, status: nil,
                                      detail: "the subscription could not be encoded")
         }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        request.body = ByteBuffer(bytes: body)
         let (status, _, answer) = try await send(request, operation: operation, timeout: .seconds(10))
         switch status {
         case 200: return .subscribed
@@ -141,26 +139,29 @@ public final class ExtensionsClient: Sendable {
         request.headers.add(name: ExtensionsAPI.Header.functionErrorType, value: errorType)
         request.headers.add(name: "Content-Type", value: "application/json")
         if let body = try? JSONEncoder().encode(ErrorResponse(errorType: errorType, errorMessage: message)) {
-            request.body = .bytes(ByteBuffer(bytes: body))
+            request.body = ByteBuffer(bytes: body)
         }
         let (status, _, answer) = try await send(request, operation: operation, timeout: .seconds(5))
         guard (200...299).contains(status) else { throw unexpected(operation, status, answer) }
     }
 
-    private func makeRequest(_ path: String, method: HTTPMethod) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
+    private func makeRequest(_ path: String, method: HTTPMethod) -> HTTP1Request {
+        var request = HTTP1Request(method: method, path: path)
         request.headers.add(name: "User-Agent", value: userAgent)
         return request
     }
 
     private func send(
-        _ request: HTTPClientRequest, operation: String, timeout: TimeAmount
+        _ request: HTTP1Request, operation: String, timeout: TimeAmount
     ) async throws(ExtensionsAPIError) -> (Int, HTTPHeaders, ByteBuffer) {
+        guard let http else {
+            throw ExtensionsAPIError(code: .transport, operation: operation, status: nil,
+                                     detail: "AWS_LAMBDA_RUNTIME_API is not host:port: \(runtimeAPI)")
+        }
         do {
-            let response = try await http.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 6 << 20)
-            return (Int(response.status.code), response.headers, body)
+            // `next` blocks for as long as the environment is idle (or frozen): it passes a year.
+            let response = try await http.execute(request, deadline: .now() + timeout, maxResponseBytes: 6 << 20)
+            return (Int(response.status.code), response.headers, response.body)
         } catch {
             throw ExtensionsAPIError(code: .transport, operation: operation, status: nil, detail: "\(error)")
         }

@@ -1,0 +1,73 @@
+// Collects one HTTP response at a time on a client connection; confined to the channel's event loop.
+
+import NIOCore
+import NIOHTTP1
+
+/// Turns a connection's response parts into whole `HTTP1Response`s for the one waiting request.
+final class ResponseCollector: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private var promise: EventLoopPromise<HTTP1Response>?
+    private var head: HTTPResponseHead?
+    private var body = ByteBuffer()
+    private var maxBytes = 0
+    private var isOpen = true
+
+    /// Waits for the next answer; fails at once when the connection already closed.
+    func start(_ promise: EventLoopPromise<HTTP1Response>, maxBytes: Int) {
+        guard isOpen else {
+            promise.fail(HTTP1ClientError(.connectionClosed, HTTP1ClientError.closedBeforeAnswer))
+            return
+        }
+        self.promise = promise
+        self.maxBytes = maxBytes
+        head = nil
+        body.clear()
+    }
+
+    /// Fails the waiting request, if any (later completions are ignored).
+    func fail(_ error: HTTP1ClientError) {
+        guard let promise else { return }
+        self.promise = nil
+        head = nil
+        promise.fail(error)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard promise != nil else {
+            // An answer nobody asked for: the connection is out of step; drop it.
+            context.close(promise: nil)
+            return
+        }
+        switch unwrapInboundIn(data) {
+        case .head(let responseHead):
+            head = responseHead
+        case .body(var part):
+            guard body.readableBytes + part.readableBytes <= maxBytes else {
+                fail(HTTP1ClientError(.responseTooLarge, "the answer's body exceeds \(maxBytes) bytes"))
+                context.close(promise: nil)
+                return
+            }
+            body.writeBuffer(&part)
+        case .end:
+            guard let promise, let head else { return }
+            self.promise = nil
+            self.head = nil
+            let response = HTTP1Response(status: head.status, headers: head.headers, body: body, keepAlive: head.isKeepAlive)
+            body = ByteBuffer()
+            promise.succeed(response)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isOpen = false
+        fail(HTTP1ClientError(.connectionClosed, head == nil ? HTTP1ClientError.closedBeforeAnswer : "closed mid-answer"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        isOpen = false
+        fail(HTTP1ClientError(.connectionClosed, "\(error)"))
+        context.close(promise: nil)
+    }
+}
