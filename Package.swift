@@ -90,7 +90,9 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        .executableTarget(name: "lantern-extension", dependencies: ["Collector"]),
+        // Symbols the layer binary must not take from a newer glibc than Lambda's (see hypotf.c).
+        .target(name: "GlibcCompat"),
+        .executableTarget(name: "lantern-extension", dependencies: ["Collector", "GlibcCompat"]),
         // The no-op extension the overhead benchmarks use as their floor.
         .executableTarget(
             name: "lantern-noop-extension",

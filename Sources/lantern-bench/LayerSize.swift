@@ -10,6 +10,8 @@ struct LayerSize: Sendable, Codable {
     var builtBytes: Int?
     var strippedBytes: Int?
     var zipBytes: Int?
+    /// The layer's unstripped binary (same code as the zip's), when the layer was built here.
+    var builtPath: String?
     /// What the figures are of.
     var note: String
 
@@ -21,9 +23,11 @@ struct LayerSize: Sendable, Codable {
                       let open = line.lastIndex(of: "(") else { return nil }
                 return Int(line[line.index(after: open)...].prefix { $0.isNumber })
             }
+            let built = output.split(separator: "\n").first { $0.hasPrefix("package-layer: built") }
+                .flatMap { $0.split(separator: " ").dropFirst(2).first.map(String.init) }
             return LayerSize(
                 builtBytes: bytes("package-layer: built"), strippedBytes: bytes("package-layer: stripped"),
-                zipBytes: bytes("package-layer: layer"),
+                zipBytes: bytes("package-layer: layer"), builtPath: built,
                 note: "scripts/package-layer.sh: --static-swift-stdlib, -Osize, --gc-sections, stripped, zipped")
         }
         let binaries = try BenchBinaries.locate()

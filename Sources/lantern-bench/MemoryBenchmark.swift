@@ -18,10 +18,14 @@ struct MemoryBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds of the load stage.") var seconds = 10
     @Option(help: "Agent requests in the flood stage.") var floodRequests = 4_000
     @Option(help: "Concurrent agents in the flood stage.") var floodConcurrency = 16
+    @Option(help: "Measure this lantern-extension binary (e.g. the layer's static one) instead of the release build's.")
+    var collector: String?
 
     func run() async throws {
         guard rate > 0, seconds > 0, floodRequests > 0, floodConcurrency > 0 else { throw ValidationError("options must be positive") }
-        let result = try await Self.measure(rate: rate, seconds: seconds, floodRequests: floodRequests, floodConcurrency: floodConcurrency)
+        let result = try await Self.measure(
+            rate: rate, seconds: seconds, floodRequests: floodRequests, floodConcurrency: floodConcurrency,
+            collector: collector)
         for line in result.summary { print(line) }
     }
 
@@ -34,10 +38,12 @@ struct MemoryBenchmark: AsyncParsableCommand {
         var floodRequests: Int
         var floodEvents: Int
         var floodStatuses: [String: Int]
+        /// The binary measured.
+        var binary: String = ""
 
         var summary: [String] {
             [
-                "memory: lantern-extension peak RSS (VmHWM)",
+                "memory: lantern-extension peak RSS (VmHWM) of \(binary)",
                 "  idle after init:                     \(fixed(Double(idleKB) / 1024)) MB",
                 "  \(loadInvokes) invokes at \(fixed(achievedRate, 1))/s with agent data: \(fixed(Double(loadKB) / 1024)) MB",
                 "  agent flood (\(floodRequests) requests, \(floodEvents) events): \(fixed(Double(floodKB) / 1024)) MB   statuses \(floodStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))",
@@ -59,8 +65,14 @@ struct MemoryBenchmark: AsyncParsableCommand {
         try "5".write(toFile: "/proc/\(pid)/clear_refs", atomically: false, encoding: .utf8)
     }
 
-    static func measure(rate: Int, seconds: Int, floodRequests: Int, floodConcurrency: Int) async throws -> Result {
-        let binaries = try BenchBinaries.locate()
+    static func measure(
+        rate: Int, seconds: Int, floodRequests: Int, floodConcurrency: Int, collector: String? = nil
+    ) async throws -> Result {
+        var binaries = try BenchBinaries.locate()
+        if let collector {
+            guard FileManager.default.isExecutableFile(atPath: collector) else { throw BenchFailure("\(collector) is not executable") }
+            binaries.collector = collector
+        }
         let apm = try await CountingAPMServer.start()
         let client = HTTPClient()
         let sandbox = try await SandboxRun.start(binaries, setup: .collector, apmServerURL: "http://127.0.0.1:\(apm.port)")
@@ -127,7 +139,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
             try await apm.stop()
             return Result(
                 idleKB: idle, loadKB: load, floodKB: flood, loadInvokes: total, achievedRate: achieved,
-                floodRequests: floodRequests, floodEvents: floodRequests * eventsPerRequest, floodStatuses: statuses)
+                floodRequests: floodRequests, floodEvents: floodRequests * eventsPerRequest, floodStatuses: statuses,
+                binary: binaries.collector)
         } catch {
             await sandbox.stop()
             try? await client.shutdown()

@@ -55,6 +55,11 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Run the function without the collector extension (a baseline; the agent's sends then fail).")
     var withoutCollector = false
 
+    @Option(name: .customLong("extension"), help: ArgumentHelp(
+        "Run this lantern-extension binary as the extension instead of this build's collector.",
+        discussion: "For example the unzipped layer's extensions/lantern-extension, to try what you deploy."))
+    var extensionBinary: String?
+
     func validate() throws {
         guard rate > 0, rate <= 1_000 else { throw ValidationError("--rate must be between 0 and 1000 invocations per second") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
@@ -82,7 +87,8 @@ struct Demo: AsyncParsableCommand {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("lantern-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let extensions = try DemoSetup.makeExtensionsFolder(in: work, lantern: lantern, collector: !withoutCollector)
+        let extensions = try DemoSetup.makeExtensionsFolder(
+            in: work, lantern: lantern, collector: !withoutCollector, binary: extensionBinary.map(absolute))
         let receiverPort = try await DemoSetup.freePort()
 
         let emulator = DemoEmulator(

@@ -6,6 +6,8 @@ struct DemoError: Error, CustomStringConvertible, Equatable {
     /// What kind of failure this is.
     enum Code: String, Sendable {
         case badOption
+        /// `--extension` does not name an executable.
+        case badExtension
         case portUnavailable
         case fileUnwritable
         case childFailed

@@ -28,12 +28,22 @@ enum DemoSetup {
 
     /// Makes `<folder>/extensions/lantern-extension`, a shell wrapper that runs `<lantern> collect` under the
     /// name `lantern-extension` (the Extensions API wants the registered name to match the file name).
-    /// With `collector: false` the folder stays empty (the baseline run).
-    static func makeExtensionsFolder(in folder: URL, lantern: String, collector: Bool = true) throws -> URL {
+    /// With `collector: false` the folder stays empty (the baseline run); with `binary`, that executable (e.g. the
+    /// unzipped layer's `extensions/lantern-extension`) is linked in instead of the wrapper.
+    static func makeExtensionsFolder(
+        in folder: URL, lantern: String, collector: Bool = true, binary: String? = nil
+    ) throws -> URL {
         let extensions = folder.appendingPathComponent("extensions")
         try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
         guard collector else { return extensions }
         let wrapper = extensions.appendingPathComponent("lantern-extension")
+        if let binary {
+            guard FileManager.default.isExecutableFile(atPath: binary) else {
+                throw DemoError(.badExtension, "--extension \(binary) is not an executable file")
+            }
+            try FileManager.default.createSymbolicLink(atPath: wrapper.path, withDestinationPath: binary)
+            return extensions
+        }
         let quoted = "'" + lantern.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
         let script = "#!/bin/sh\nLANTERN_EXTENSION_NAME=lantern-extension exec \(quoted) collect \"$@\"\n"
         try Data(script.utf8).write(to: wrapper)

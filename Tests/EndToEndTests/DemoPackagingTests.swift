@@ -63,5 +63,24 @@ struct DemoPackagingTests {
             replacingEnvironment: [:], currentDirectory: opt, timeout: .seconds(60))
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains(LanternVersion.current), "\(run.stdout)")
+
+        // And it does the job: the unzipped binary as the demo's extension, against the recording APM Server.
+        let db = folder.appendingPathComponent("layer.db")
+        let events = folder.appendingPathComponent("apm-events.ndjson")
+        let demo = try await DemoChild.run(
+            TestPaths.binary("lantern"),
+            ["demo", "--no-dash", "--count", "12", "--rate", "20", "--seed", "3", "--mix", "success=80,error=20",
+             "--extension", binary.path, "--db", db.path, "--apm-events", events.path],
+            currentDirectory: folder, timeout: .seconds(300))
+        let log = (try? String(contentsOf: folder.appendingPathComponent("layer.log"), encoding: .utf8)) ?? ""
+        try #require(!demo.timedOut && demo.status == 0, "demo with the layer binary failed: \(demo.stderr)\n\(log.suffix(3000))")
+        #expect(log.contains("EXTENSION lantern-extension registered"), "\(log.suffix(2000))")
+        let facts = try await DemoChild.python(DemoTests.storeScript, [db.path], as: DemoTests.StoreFacts.self)
+        #expect(facts.invocations == 12)
+        #expect(facts.flush["agent"] == 12, "\(facts.flush)")
+        #expect(facts.shutdowns == ["spindown": 1], "\(facts.shutdowns)")
+        let report = try await IntakeSchemas.validate([events])
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        #expect((report.counts["transaction"] ?? 0) == 12, "\(report.counts)")
     }
 }

@@ -11,7 +11,7 @@ struct DemoTests {
     private var lantern: URL { TestPaths.binary("lantern") }
 
     /// What the store says about a demo run.
-    private struct StoreFacts: Decodable {
+    struct StoreFacts: Decodable {
         var invocations: Int
         var flush: [String: Int]
         var status: [String: Int]
@@ -22,7 +22,7 @@ struct DemoTests {
         var environments: Int
     }
 
-    private static let storeScript = #"""
+    static let storeScript = #"""
     import json, sqlite3, sys
     db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
     one = lambda sql: db.execute(sql).fetchone()[0]
