@@ -22,26 +22,37 @@ extension Sandbox {
         if case .resetting = phase { phase = .uninitialized(afterReset: true) }
     }
 
+    /// How long a spin-down lets an invoke whose runtime has answered finish its post-runtime phase.
+    static let spindownGrace: Duration = .seconds(2)
+
     /// SIGINT/SIGTERM to the emulator: SHUTDOWN `spindown` to the extensions, wait for them, kill what is left.
+    /// Every invoke that started gets its `platform.report` before SHUTDOWN, as in Lambda.
     func spindown() async {
         guard !isShuttingDown else { return }
-        let previous = phase
-        phase = .shuttingDown
+        spinningDown = true
         let waiting = line
         line = []
         for w in waiting { w.resume(returning: false) }
+        // Lambda never spins down in the middle of an invoke: the caller may already have its response while the
+        // extensions still work (the early response), and the invoke, with its report, ends only at their `next`.
+        await awaitPostRuntimePhase(within: Self.spindownGrace)
+        if case .invoking(let inv) = phase, inv.responder != nil {
+            // Cut short in the handler: the caller hears so, and runtimeDone says so (as for a crash), which
+            // also ends the invoke for extensions waiting on it, so they reach `next` and get their SHUTDOWN.
+            respond(.shuttingDown)
+            runtimeDone(status: .failure, errorType: "Sandbox.Terminated")
+        }
+        let previous = phase
+        phase = .shuttingDown
         switch previous {
         case .initializing(let progress):
             initTimeoutTask?.cancel()
             let failure = InitFailure(errorType: "Sandbox.Terminated", errorMessage: "the emulator is shutting down", body: nil, status: .failure)
             for waiter in progress.waiters { waiter.resume(returning: .failed(failure)) }
-        case .invoking(var inv):
-            inv.timeoutTask?.cancel()
-            inv.samplerTask?.cancel()
-            if let responder = inv.responder {
-                inv.responder = nil
-                responder.resume(returning: .shuttingDown)
-            }
+        case .invoking(let inv):
+            // The invoke ends here (cut short, or its extensions overran the grace): its report still precedes
+            // SHUTDOWN, which `shutdownSequence` sends only once the telemetry is flushed.
+            finishInvocation(inv)
         default:
             break
         }
@@ -49,6 +60,23 @@ extension Sandbox {
         while resetInProgress { try? await Task.sleep(for: .milliseconds(10)) }
         await shutdownSequence(reason: .spindown)
         phase = .terminated
+    }
+
+    /// Waits (up to `grace`) for the current invoke to end when its runtime has answered and only its
+    /// post-runtime phase is left; returns at once otherwise. Its own timeout still applies meanwhile.
+    func awaitPostRuntimePhase(within grace: Duration) async {
+        guard case .invoking(let inv) = phase, inv.responder == nil, invocationEndWaiter == nil else { return }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: grace)
+            await self?.stopAwaitingInvocationEnd()
+        }
+        await withCheckedContinuation { invocationEndWaiter = $0 }
+        timer.cancel()
+    }
+
+    private func stopAwaitingInvocationEnd() {
+        invocationEndWaiter?.resume()
+        invocationEndWaiter = nil
     }
 
     /// Lambda's shutdown: SIGTERM the runtime (SIGKILL at once when there are no extensions, else after 300 ms),

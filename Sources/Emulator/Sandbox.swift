@@ -24,7 +24,18 @@ actor Sandbox {
     let console: Console
     let hubFeed: AsyncStream<HubCommand>.Continuation
 
-    var phase: SandboxPhase = .uninitialized(afterReset: false)
+    var phase: SandboxPhase = .uninitialized(afterReset: false) {
+        // Whatever ends the invoke (release, timeout, crash) ends the spin-down's wait for it.
+        didSet {
+            if case .invoking = phase { return }
+            invocationEndWaiter?.resume()
+            invocationEndWaiter = nil
+        }
+    }
+    /// Spin-down began: no invoke is admitted any more, though the current one may still be finishing.
+    var spinningDown = false
+    /// The spin-down waiting for the current invoke's post-runtime phase to end.
+    var invocationEndWaiter: CheckedContinuation<Void, Never>?
     /// Bumped on every init and after every reset: events from processes of an older generation are ignored.
     var generation = 0
 
@@ -62,9 +73,10 @@ actor Sandbox {
     // MARK: Admission
 
     var isShuttingDown: Bool {
+        if spinningDown { return true }
         switch phase {
-        case .shuttingDown, .terminated: true
-        default: false
+        case .shuttingDown, .terminated: return true
+        default: return false
         }
     }
 

@@ -280,4 +280,72 @@ struct EmulatorLifecycleTests {
         #expect(body.contains("ShutdownEventNotSupportedForInternalExtension"))
         #expect(body.contains(WireErrorType.invalidEventType))
     }
+
+    @Test("a spin-down lets an invoke in its post-runtime phase end: its report goes out before SHUTDOWN")
+    func spindownAfterTheResponse() async throws {
+        let ws = try Fixtures.Workspace()
+        defer { ws.remove() }
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5"],
+            environment: ["EXT_POST_INVOKE_SLEEP": "0.3"])
+        defer { emulator.terminate() }
+
+        // Stopped the moment the caller has its answer: the extension is still in its 0.3 s of post-invoke work.
+        let reply = try await emulator.invoke(#"{"action":"ok"}"#)
+        #expect(reply.status == 200, "\(reply.body)")
+        let requestID = try #require(reply.json?["requestId"] as? String)
+        #expect(await emulator.stop() == 0)
+
+        let records = ws.recorded()
+        let done = try #require(records.firstIndex { $0["kind"] as? String == "postInvokeDone" }, "\(emulator.output)")
+        let shutdown = try #require(records.firstIndex {
+            ($0["event"] as? [String: Any])?["eventType"] as? String == "SHUTDOWN"
+        }, "\(emulator.output)")
+        let report = try #require(Self.firstDelivery(of: "platform.report", for: requestID, in: records), "\(emulator.output)")
+        #expect(done < report && report < shutdown, "post-invoke work, then the report, then SHUTDOWN")
+        let reported = try #require(Records.reports(try Records.telemetry(records)).first { $0.requestId == requestID })
+        #expect(reported.status == .success)
+        #expect(reported.metrics.durationMs >= 300, "the post-runtime phase counts: \(reported.metrics.durationMs) ms")
+        #expect(emulator.output.contains("REPORT RequestId: \(requestID)"))
+    }
+
+    @Test("a spin-down in the middle of the handler: 503 to the caller, runtimeDone and report (failure) before SHUTDOWN")
+    func spindownDuringTheHandler() async throws {
+        let ws = try Fixtures.Workspace()
+        defer { ws.remove() }
+        let emulator = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10"])
+        defer { emulator.terminate() }
+
+        async let slow = emulator.invoke(#"{"action":"sleep","seconds":5}"#)
+        let invoked = await EmulatorProcess.eventually(ws) { recs in
+            ((try? Records.extensionEvents(recs)) ?? []).contains { $0.event.eventType == .invoke }
+        }
+        let requestID = try #require(try Records.extensionEvents(invoked).first?.event.requestId)
+        #expect(await emulator.stop() == 0)
+        let reply = try await slow
+        #expect(reply.status == 503, "\(reply.body)")
+
+        let records = ws.recorded()
+        let shutdown = try #require(records.firstIndex {
+            ($0["event"] as? [String: Any])?["eventType"] as? String == "SHUTDOWN"
+        }, "\(emulator.output)")
+        let report = try #require(Self.firstDelivery(of: "platform.report", for: requestID, in: records), "\(emulator.output)")
+        let runtimeDone = try #require(Self.firstDelivery(of: "platform.runtimeDone", for: requestID, in: records))
+        #expect(runtimeDone <= report && report < shutdown)
+        let events = try Records.telemetry(records)
+        let done = try #require(Records.runtimeDones(events).first { $0.requestId == requestID })
+        #expect(done.status == .failure && done.errorType == "Sandbox.Terminated")
+        let reported = try #require(Records.reports(events).first { $0.requestId == requestID })
+        #expect(reported.status == .failure && reported.errorType == "Sandbox.Terminated")
+    }
+
+    /// The index of the first telemetry delivery in `records` holding a `type` event for `requestID`.
+    static func firstDelivery(of type: String, for requestID: String, in records: [[String: Any]]) -> Int? {
+        records.firstIndex { record in
+            guard record["kind"] as? String == "telemetry", let events = record["events"] as? [[String: Any]] else { return false }
+            return events.contains {
+                $0["type"] as? String == type && ($0["record"] as? [String: Any])?["requestId"] as? String == requestID
+            }
+        }
+    }
 }
