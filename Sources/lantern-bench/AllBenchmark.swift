@@ -15,6 +15,8 @@ struct AllBenchmark: AsyncParsableCommand {
     @Option(help: "Where the results go.") var output = "bench/results"
     @Flag(help: "Build the real layer with scripts/package-layer.sh (a second release build) for its size.")
     var packageLayer = false
+    @Option(help: "Measure this layer zip (from scripts/package-layer.sh) instead of building one: its sizes and its binary's RSS.")
+    var layer: String?
 
     /// Everything `all` measured, as written to the JSON file.
     struct Report: Sendable, Codable {
@@ -44,7 +46,7 @@ struct AllBenchmark: AsyncParsableCommand {
         func section(_ lines: [String]) { for line in lines { print(line) } }
 
         // The layer first: its binary (static stdlib, -Osize) is what ships, so memory is measured on it too.
-        let layer = try LayerSize.measure(packageLayer: packageLayer)
+        let layer = try LayerSize.measure(packageLayer: packageLayer, zip: self.layer)
         section(["layer: built \(layer.builtBytes.map(String.init) ?? "?") B, stripped \(layer.strippedBytes.map(String.init) ?? "?") B, zip \(layer.zipBytes.map(String.init) ?? "n/a") B (\(layer.note))"])
         let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10)
         section(overhead.summary)
@@ -223,7 +225,8 @@ struct AllBenchmark: AsyncParsableCommand {
         `lantern-noop-extension` from the same folder as `lantern-bench`):
 
             swift build -c release
-            swift run -c release lantern-bench all            # add --package-layer for the real layer zip size
+            scripts/package-layer.sh                          # the layer zip, in dist/
+            swift run -c release lantern-bench all --layer dist/lantern-extension-x86_64.zip
 
         Each scenario also runs alone: `lantern-bench overhead|coldstart|shutdown|memory|hang|intake|store|dash`.
         Results of every run: `bench/results/<date>.json` and `.md`.

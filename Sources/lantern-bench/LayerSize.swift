@@ -15,9 +15,11 @@ struct LayerSize: Sendable, Codable {
     /// What the figures are of.
     var note: String
 
-    static func measure(packageLayer: Bool) throws -> LayerSize {
+    static func measure(packageLayer: Bool, zip: String? = nil) throws -> LayerSize {
+        if let zip { return try unpacked(zip) }
         if packageLayer {
-            let output = try runTool("/bin/bash", ["scripts/package-layer.sh"])
+            // Its own scratch path, so the layer's flags do not rebuild the release build next to lantern-bench.
+            let output = try runTool("/usr/bin/env", ["SCRATCH_PATH=.build-layer", "/bin/bash", "scripts/package-layer.sh"])
             func bytes(_ prefix: String) -> Int? {
                 guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
                       let open = line.lastIndex(of: "(") else { return nil }
@@ -28,7 +30,7 @@ struct LayerSize: Sendable, Codable {
             return LayerSize(
                 builtBytes: bytes("package-layer: built"), strippedBytes: bytes("package-layer: stripped"),
                 zipBytes: bytes("package-layer: layer"), builtPath: built,
-                note: "scripts/package-layer.sh: --static-swift-stdlib, -Osize, --gc-sections, stripped, zipped")
+                note: "scripts/package-layer.sh: --static-swift-stdlib, -Osize, --gc-sections, no export-dynamic, ICF, no-PIE, stripped, zip -9")
         }
         let binaries = try BenchBinaries.locate()
         let stripped = NSTemporaryDirectory() + "lantern-bench-strip-\(getpid())"
@@ -43,6 +45,26 @@ struct LayerSize: Sendable, Codable {
             builtBytes: fileSize(binaries.collector), strippedBytes: fileSize(stripped), zipBytes: zip,
             note: "release lantern-extension as built by swift build -c release (dynamic Swift stdlib), stripped"
                 + (zip == nil ? "; no dist/ zip (run scripts/package-layer.sh or pass --package-layer)" : "; zip from dist/"))
+    }
+
+    /// A layer zip as deployed: unzipped into a temporary folder that stays for the memory benchmark.
+    static func unpacked(_ zip: String) throws -> LayerSize {
+        let folder = NSTemporaryDirectory() + "lantern-bench-layer-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = try runTool("/usr/bin/env", ["python3", "-c", """
+            import os, sys, zipfile
+            with zipfile.ZipFile(sys.argv[1]) as z:
+                for info in z.infolist():
+                    z.extract(info, sys.argv[2])
+                    os.chmod(os.path.join(sys.argv[2], info.filename), (info.external_attr >> 16) & 0o777 or 0o644)
+            """, zip, folder])
+        let binary = folder + "/extensions/lantern-extension"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw BenchFailure("\(zip) has no executable extensions/lantern-extension")
+        }
+        return LayerSize(
+            builtBytes: nil, strippedBytes: fileSize(binary), zipBytes: fileSize(zip), builtPath: binary,
+            note: "the layer zip \(zip) (scripts/package-layer.sh), unzipped; memory measured on its binary")
     }
 
     static func fileSize(_ path: String) -> Int? {
