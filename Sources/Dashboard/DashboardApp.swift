@@ -59,6 +59,9 @@ struct Session {
     var snapshot: DashboardSnapshot?
     var totals: HeaderTotals?
     var totalsStale = true
+    /// The totals revision of `totals`: reopening the store marks the totals stale, and this spares a recount
+    /// (a scan of every invocation, about 0.3 s of CPU per million) when nothing they count has changed.
+    var totalsRevision: Int64?
     var lastTotalsStart: ContinuousClock.Instant?
     var lastOpenAttempt: ContinuousClock.Instant?
     var worker: TotalsWorker
@@ -160,15 +163,21 @@ struct Session {
     private mutating func refreshTotals(_ dirty: inout Bool) {
         if let result = worker.take() {
             switch result {
-            case .success(let fresh): totals = fresh
-            case .failure(let error): storeError = error.message
+            case .success(.counted(let fresh, let revision)):
+                totals = fresh
+                totalsRevision = revision
+                dirty = true
+            case .success(.unchanged):
+                break
+            case .failure(let error):
+                storeError = error.message
+                dirty = true
             }
-            dirty = true
         }
         guard totalsStale, !worker.isRunning else { return }
         let now = ContinuousClock.now
         if let last = lastTotalsStart, now - last < totalsInterval { return }
-        if worker.start() {
+        if worker.start(unlessAt: totals == nil ? nil : totalsRevision) {
             totalsStale = false
             lastTotalsStart = now
         }

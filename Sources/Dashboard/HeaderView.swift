@@ -8,7 +8,7 @@ struct HeaderView {
         line.append("\(glyphs.dot) \(path) ", .title)
         let marker = state.following ? " FOLLOWING " : " PAUSED "
         let gap = width - line.width - marker.count
-        if gap > 0 { line.append(String(repeating: " ", count: gap), .title) }
+        if gap > 0 { line.append(Cells.repeated(" ", gap), .title) }
         line.append(marker, state.following ? .good : .warn)
         return line
     }

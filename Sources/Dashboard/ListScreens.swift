@@ -122,7 +122,7 @@ struct ListScreens {
     /// Handler time, then post-runtime time, against the timeout: `█████▒▒·············`.
     func bar(_ r: InvocationListRow, width: Int) -> [StyledSpan] {
         guard let timeout = r.timeoutMs, timeout > 0 else {
-            return [StyledSpan(String(repeating: " ", count: width))]
+            return [StyledSpan(Cells.repeated(" ", width))]
         }
         let scale = Double(width) / Double(timeout)
         let handler = r.handlerMs ?? 0
@@ -136,9 +136,9 @@ struct ListScreens {
         postCells = min(postCells, width - handlerCells)
         let empty = width - handlerCells - postCells
         var spans = [
-            StyledSpan(String(repeating: glyphs.barRuntime, count: handlerCells), Self.statusStyle(r.status ?? "")),
-            StyledSpan(String(repeating: glyphs.barPostRuntime, count: postCells), .accent),
-            StyledSpan(String(repeating: glyphs.barEmpty, count: empty), .dim),
+            StyledSpan(Cells.repeated(glyphs.barRuntime, handlerCells), Self.statusStyle(r.status ?? "")),
+            StyledSpan(Cells.repeated(glyphs.barPostRuntime, postCells), .accent),
+            StyledSpan(Cells.repeated(glyphs.barEmpty, empty), .dim),
         ]
         if overflow, width > 0 {
             let text = String(spans[0].text.dropLast()) + glyphs.barOverflow

@@ -51,4 +51,6 @@ struct SQLRow {
     func optionalInteger(_ column: Int32) -> Int? { statement.int(Int(column)) }
     func double(_ column: Int32) -> Double? { statement.double(Int(column)) }
     func text(_ column: Int32) -> String? { statement.string(Int(column)) }
+    /// The column as what it holds (integer, real, text, blob or null).
+    func value(_ column: Int32) -> SQLValue { statement.value(at: Int(column)) }
 }

@@ -84,7 +84,7 @@ public struct ScreenRenderer: Sendable {
                 let text = " " + where_.joined(separator: " ").replacingOccurrences(of: "↑", with: glyphs == .ascii ? "^" : "↑")
                     .replacingOccurrences(of: "↓", with: glyphs == .ascii ? "v" : "↓") + " "
                 let gap = width - line.width - text.count
-                if gap > 0 { line.append(String(repeating: " ", count: gap), .label) }
+                if gap > 0 { line.append(Cells.repeated(" ", gap), .label) }
                 line.append(text, .label)
             }
         }

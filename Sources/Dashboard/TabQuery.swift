@@ -15,16 +15,30 @@ struct TabQuery: Sendable {
         var sql = ["\(timeColumn) IS NOT NULL"]
         var bindings: [SQLValue] = []
         guard table == "invocations" else { return (sql, bindings) }
+        // With "cold only", the unary `+` keeps SQLite off the status and flush-reason indexes: cold starts are
+        // the rarest of the three (one per execution environment), so walking (cold_start, invoked_at) and checking
+        // the rest row by row reads the fewest rows. Without it, status + flush reason + cold picks the pair's index
+        // and may read every row of that pair to find no cold one.
+        let unindexed = state.filter.coldOnly ? "+" : ""
         if let status = state.filter.status {
-            sql.append("status = ?")
+            sql.append("\(unindexed)status = ?")
             bindings.append(.text(status.rawValue))
         }
         if let reason = state.filter.flushReason {
-            sql.append("flush_reason = ?")
+            sql.append("\(unindexed)flush_reason = ?")
             bindings.append(.text(reason.rawValue))
         }
         if state.filter.coldOnly { sql.append("cold_start = 1") }
         return (sql, bindings)
+    }
+
+    /// The query of a window: the first `limit` rows matching `conditions`, newest first or oldest first.
+    func windowSQL(_ conditions: [String], oldestFirst: Bool, limit: Int) -> String {
+        let order = oldestFirst ? "ASC" : "DESC"
+        return """
+            SELECT \(columns) FROM \(table) WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(timeColumn) \(order), rowid \(order) LIMIT \(limit)
+            """
     }
 
     static func forTab(_ tab: Tab) -> TabQuery {
@@ -87,66 +101,67 @@ struct TabQuery: Sendable {
 }
 
 /// The raw columns of one row, copied out of the statement so decoding happens after the step loop.
+/// Each column is read once, as what it holds (reading every column as integer, real and text made SQLite
+/// convert each integer to text, on every row of every frame).
 struct TabRowValue: Sendable {
-    var ints: [Int64?]
-    var doubles: [Double?]
-    var texts: [String?]
+    var values: [SQLValue]
 
     init(_ row: SQLRow, columns: Int32) {
-        ints = (0..<columns).map { row.optionalInt($0) }
-        doubles = (0..<columns).map { row.double($0) }
-        texts = (0..<columns).map { row.text($0) }
+        values = (0..<columns).map { row.value($0) }
     }
 
-    var key: RowKey { RowKey(time: ints[0] ?? 0, rowid: ints[1] ?? 0) }
-    func int(_ i: Int) -> Int? { ints[i].map { Int($0) } }
+    var key: RowKey { RowKey(time: int64(0) ?? 0, rowid: int64(1) ?? 0) }
+    func int64(_ i: Int) -> Int64? { values[i].int64 }
+    func int(_ i: Int) -> Int? { values[i].int64.map { Int($0) } }
+    func double(_ i: Int) -> Double? { values[i].double }
+    func text(_ i: Int) -> String? { values[i].string }
 
     var invocation: InvocationListRow {
-        var r = InvocationListRow(key: key, requestID: texts[2] ?? "")
-        r.invokedAt = ints[0]
+        var r = InvocationListRow(key: key, requestID: text(2) ?? "")
+        r.invokedAt = int64(0)
         r.timeoutMs = int(3)
-        r.coldStart = ints[4] == 1
-        r.status = texts[5]
-        r.errorType = texts[6]
-        r.runtimeDurationMs = doubles[7]
-        r.durationMs = doubles[8]
-        r.runtimeDoneAt = ints[9]
-        r.releasedAt = ints[10]
-        r.flushReason = texts[11]
+        r.coldStart = int64(4) == 1
+        r.status = text(5)
+        r.errorType = text(6)
+        r.runtimeDurationMs = double(7)
+        r.durationMs = double(8)
+        r.runtimeDoneAt = int64(9)
+        r.releasedAt = int64(10)
+        r.flushReason = text(11)
         r.memorySizeMB = int(12)
         r.maxMemoryUsedMB = int(13)
-        r.hasProxy = ints[14] == 1
+        r.hasProxy = int64(14) == 1
         return r
     }
 
     var proxy: ProxyListRow {
         ProxyListRow(
-            key: key, requestID: texts[2] ?? "", transactionID: texts[3] ?? "", traceID: texts[4], result: texts[5],
-            outcome: texts[6], durationMs: doubles[7], trigger: texts[8] ?? "", createdAt: ints[0] ?? 0,
-            forwardedAt: ints[9])
+            key: key, requestID: text(2) ?? "", transactionID: text(3) ?? "", traceID: text(4), result: text(5),
+            outcome: text(6), durationMs: double(7), trigger: text(8) ?? "", createdAt: int64(0) ?? 0,
+            forwardedAt: int64(9))
     }
 
     var shutdown: ShutdownListRow {
         ShutdownListRow(
-            key: key, environmentID: texts[2], receivedAt: ints[0] ?? 0, reason: texts[3] ?? "",
-            pendingInvocations: int(4) ?? 0, proxiesCreated: int(5) ?? 0, flushOutcome: texts[6],
-            flushDurationMs: doubles[7], exitedAt: ints[8])
+            key: key, environmentID: text(2), receivedAt: int64(0) ?? 0, reason: text(3) ?? "",
+            pendingInvocations: int(4) ?? 0, proxiesCreated: int(5) ?? 0, flushOutcome: text(6),
+            flushDurationMs: double(7), exitedAt: int64(8))
     }
 
     var flush: FlushListRow {
         FlushListRow(
-            key: key, requestID: texts[2], startedAt: ints[0] ?? 0, trigger: texts[3] ?? "", events: int(4) ?? 0,
-            bytes: int(5) ?? 0, httpStatus: int(6), outcome: texts[7] ?? "", durationMs: doubles[8],
-            attempt: int(9) ?? 1, error: texts[10])
+            key: key, requestID: text(2), startedAt: int64(0) ?? 0, trigger: text(3) ?? "", events: int(4) ?? 0,
+            bytes: int(5) ?? 0, httpStatus: int(6), outcome: text(7) ?? "", durationMs: double(8),
+            attempt: int(9) ?? 1, error: text(10))
     }
 
     var log: LogListRow {
-        LogListRow(key: key, requestID: texts[2], at: ints[0] ?? 0, source: texts[3] ?? "", level: texts[4],
-               message: texts[5] ?? "")
+        LogListRow(key: key, requestID: text(2), at: int64(0) ?? 0, source: text(3) ?? "", level: text(4),
+               message: text(5) ?? "")
     }
 
     var event: EventListRow {
-        EventListRow(key: key, environmentID: texts[2], at: ints[0] ?? 0, kind: texts[3] ?? "", name: texts[4],
-                 detail: texts[5])
+        EventListRow(key: key, environmentID: text(2), at: int64(0) ?? 0, kind: text(3) ?? "", name: text(4),
+                 detail: text(5))
     }
 }

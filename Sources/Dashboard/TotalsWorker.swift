@@ -1,12 +1,20 @@
 import Dispatch
 import Synchronization
 
+/// What one run of the worker found.
+enum TotalsOutcome: Sendable, Equatable {
+    /// Fresh totals, and the store's totals revision read before counting them.
+    case counted(HeaderTotals, revision: Int64)
+    /// The totals revision is still the one given to `start`: nothing was counted.
+    case unchanged
+}
+
 /// Computes the header totals on a background queue with its own read-only connection, so a count over
 /// a million rows never delays a key press. At most one computation runs at a time.
 final class TotalsWorker: Sendable {
     private struct State {
         var running = false
-        var result: Result<HeaderTotals, DashboardError>?
+        var result: Result<TotalsOutcome, DashboardError>?
     }
 
     private let path: String
@@ -17,9 +25,10 @@ final class TotalsWorker: Sendable {
     /// Whether a computation is under way.
     var isRunning: Bool { state.withLock { $0.running } }
 
-    /// Starts a computation unless one is running. Returns whether it started.
+    /// Starts a computation unless one is running. Returns whether it started. With `revision`, the totals
+    /// counted at that totals revision, it counts only when the store has moved on since.
     @discardableResult
-    func start() -> Bool {
+    func start(unlessAt revision: Int64? = nil) -> Bool {
         let started = state.withLock { s in
             if s.running { return false }
             s.running = true
@@ -28,9 +37,12 @@ final class TotalsWorker: Sendable {
         guard started else { return false }
         let path = self.path
         DispatchQueue.global(qos: .utility).async {
-            let result: Result<HeaderTotals, DashboardError>
+            let result: Result<TotalsOutcome, DashboardError>
             do throws(DashboardError) {
-                result = .success(try StoreTail(path: path).totals())
+                let tail = try StoreTail(path: path)
+                // Read before counting: a commit during the count then shows as a newer revision next time.
+                let now = try tail.totalsRevision()
+                result = .success(now == revision ? .unchanged : .counted(try tail.totals(), revision: now))
             } catch {
                 result = .failure(error)
             }
@@ -43,7 +55,7 @@ final class TotalsWorker: Sendable {
     }
 
     /// The finished result, once (nil while none arrived since the last call).
-    func take() -> Result<HeaderTotals, DashboardError>? {
+    func take() -> Result<TotalsOutcome, DashboardError>? {
         state.withLock { s in
             defer { s.result = nil }
             return s.result

@@ -9,36 +9,15 @@ import TestSupport
 struct MillionInvocationTests {
     static let count = 1_000_000
 
-    /// Builds the store fast: the Recorder creates the schema, then one transaction inserts every row from a
-    /// recursive CTE on a plain connection.
+    /// The store `lantern-bench dash` measures, built the same way.
     static func makeStore(in dir: URL) async throws -> String {
         let path = dir.appendingPathComponent("million.db").path
-        let recorder = try Recorder(path: path)
-        var env = EnvironmentFact(id: "env-big")
-        env.functionName = "big-fn"
-        env.memoryMB = 1024
-        env.source = .emulator
-        recorder.record(.environment(env))
-        try await recorder.flush()
-        await recorder.close()
-        let connection = try Connection(path: path, mode: .readWrite)
-        defer { connection.close() }
-        try connection.execute("BEGIN IMMEDIATE")
-        try connection.execute("""
-            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(count))
-            INSERT INTO invocations (request_id, environment_id, invoked_at, timeout_ms, cold_start, status,
-                flush_reason, runtime_duration_ms, duration_ms, runtime_done_at, released_at, memory_size_mb,
-                max_memory_used_mb)
-            SELECT printf('m%07d-0000-4000-8000-000000000000', i), 'env-big', \(StoreFixture.base) + i * 1000, 3000,
-                i % 10000 = 1,
-                CASE i % 50 WHEN 0 THEN 'error' WHEN 1 THEN 'timeout' WHEN 2 THEN 'failure' ELSE 'success' END,
-                CASE i % 20 WHEN 0 THEN 'runtimeDone' WHEN 1 THEN 'timeout' ELSE 'agent' END,
-                12.5, 14.0, \(StoreFixture.base) + i * 1000 + 500, \(StoreFixture.base) + i * 1000 + 700, 1024, 90
-            FROM n
-            """)
-        try connection.execute("COMMIT")
+        try await SyntheticStore.create(at: path, invocations: count)
         return path
     }
+
+    /// Invocation `i` as the list shows it (the first 8 characters of its request id, e.g. `m0000001`).
+    static func listID(_ i: Int) -> String { String(SyntheticStore.requestID(i).prefix(8)) }
 
     @Test func dashboardStartsAndAnswersKeysOnAMillionInvocations() async throws {
         let dir = try TestPaths.temporaryDirectory("dash-million")
@@ -72,21 +51,21 @@ struct MillionInvocationTests {
         let launch = clock.now
         try tmux.run("\(lanternCommand) dash --db '\(path)'")
         let (_, firstFrame) = try tmux.expectScreen("first frame", timeout: .seconds(30)) {
-            $0.contains("m1000000") && $0.contains("big-fn")
+            $0.contains(Self.listID(Self.count)) && $0.contains(SyntheticStore.functionName)
         }
         _ = launch
         print("dash: first frame with rows \(milliseconds(firstFrame)) ms after launch (1M invocations)")
 
         try tmux.keys("j")
         let (_, moved) = try tmux.expectScreen("j moves the selection", timeout: .seconds(10)) { screen in
-            screen.split(separator: "\n").first { $0.hasPrefix(">") }?.contains("m0999999") == true
+            screen.split(separator: "\n").first { $0.hasPrefix(">") }?.contains(Self.listID(Self.count - 1)) == true
         }
         print("dash: key j answered on screen in \(milliseconds(moved)) ms (1M invocations)")
         #expect(moved < .seconds(2), "j took \(moved)")
 
         try tmux.keys("G")
         let (_, bottom) = try tmux.expectScreen("G goes to the oldest row", timeout: .seconds(10)) { screen in
-            screen.split(separator: "\n").first { $0.hasPrefix(">") }?.contains("m0000001") == true
+            screen.split(separator: "\n").first { $0.hasPrefix(">") }?.contains(Self.listID(1)) == true
         }
         print("dash: key G (oldest of 1M) answered on screen in \(milliseconds(bottom)) ms")
         #expect(bottom < .seconds(2), "G took \(bottom)")
