@@ -44,15 +44,16 @@ struct ShutdownReportTests {
             #expect(row[2].double != nil || row[2].int64 != nil)
             #expect(row[3].int64 != nil)
         }
-        let shutdowns = try store.rows("SELECT reason, received_at, exited_at FROM shutdowns")
+        let shutdowns = try store.rows("SELECT reason, received_at, exited_at, deadline_at FROM shutdowns")
         #expect(shutdowns.count == 1)
         let shutdown = try #require(shutdowns.first)
         #expect(shutdown[0].string == "spindown")
         let received = try #require(shutdown[1].int64)
         let exited = try #require(shutdown[2].int64)
-        // Nothing was missing at SHUTDOWN, so nothing was waited for: well under the report wait (100 ms)
-        // on an idle machine; the bound here only leaves room for a loaded test machine.
-        #expect(exited - received < 1_000_000, "SHUTDOWN to exit took \(exited - received) µs")
+        // The platform SIGKILLs at the SHUTDOWN deadline: the collector must have finished before it.
+        // (How quickly is a benchmark's question: `lantern-bench shutdown`.)
+        let deadline = try #require(shutdown[3].int64)
+        #expect(exited >= received && exited < deadline, "SHUTDOWN at \(received), exit at \(exited), deadline \(deadline) (µs)")
     }
 }
 
