@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Collector
 import CompressNIO
 import Foundation
+import TestSupport
 import LanternStore
 import Logging
 import NIOCore
@@ -76,20 +77,7 @@ func closedPort() throws -> Int {
 }
 
 enum ServerSocketProbe {
-    static func bindEphemeral() throws -> Int {
-        let fd = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestFailure("could not bind a probe socket") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func bindEphemeral() throws -> Int { try freeLoopbackPort() }
 }
 
 /// Sends one request to the receiver and returns status, headers and body.
