@@ -53,6 +53,9 @@ public actor Forwarder {
     private var probeTask: Task<Void, Never>?
     private var ageTask: Task<Void, Never>?
     private var isShutDown = false
+    /// One gzip stream reset per request: deflateInit allocates ~256 KB (fresh pages each time) that a
+    /// reset reuses. Only touched between awaits, so actor reentrancy cannot interleave two users.
+    private var gzip: ZlibCompressor?
 
     public init(
         configuration: ForwarderConfiguration, recorder: Recorder?, environmentID: String, logger: Logger,
@@ -306,10 +309,16 @@ public actor Forwarder {
             body.writeBuffer(&line)
             body.writeInteger(UInt8(ascii: "\n"))
         }
-        let gzipped: ByteBuffer
+        var gzipped: ByteBuffer
         do {
-            gzipped = try body.compress(with: .gzip(configuration: .init(compressionLevel: .fastestCompression)))
+            let compressor = try gzip ?? ZlibCompressor(algorithm: .gzip, configuration: .init(compressionLevel: .fastestCompression))
+            gzip = compressor
+            try compressor.reset()
+            gzipped = ByteBuffer()
+            gzipped.reserveCapacity(compressor.maxSize(from: body))
+            try compressor.deflate(from: &body, to: &gzipped, flush: .finish)
         } catch {
+            gzip = nil
             // Cannot happen with zlib in memory; still never silent.
             record(batch, trigger: trigger, startedAt: startedAt, start: start, status: nil, outcome: .dropped,
                    error: "gzip failed: \(error)")

@@ -134,8 +134,10 @@ public actor InvocationBook: AgentObserver {
         }
     }
 
-    /// The collector is about to call `next`: record the release and how the invocation ended.
-    public func released(requestID: String, at: Int64) {
+    /// The collector is about to call `next`: record the release and how the invocation ended (and, when the
+    /// send before it went out, that the proxies made so far went with it).
+    public func released(requestID: String, at: Int64, proxiesForwarded: Bool = false) {
+        if proxiesForwarded { self.proxiesForwarded(at: at) }
         entries[requestID]?.released = true
         if current == requestID { current = nil }
         var fact = InvocationFact(requestID: requestID)

@@ -104,13 +104,13 @@ public struct InvocationLoop: Service {
             Task { _ = await forwarder.flush(trigger: .background, requestID: nil, deadline: deadline) }
         }
         let end = await book.awaitEnd(of: requestID)
+        var sent = false
         if sendStrategy == .syncflush, let forwarder, !Task.isCancelled {
             let bound = min(deadline, .now() + TimeAmount(forwarderTimeout))
-            if await forwarder.flush(trigger: .invocation, requestID: requestID, deadline: bound) == .sent {
-                await book.proxiesForwarded(at: epochMicros())
-            }
+            sent = await forwarder.flush(trigger: .invocation, requestID: requestID, deadline: bound) == .sent
         }
-        await book.released(requestID: requestID, at: epochMicros())
+        // One hop to the book between the send and `next`: it is on every invocation's post-runtime path.
+        await book.released(requestID: requestID, at: epochMicros(), proxiesForwarded: sent)
         logger.debug("invocation released", metadata: ["request": "\(requestID)", "reason": "\(end.reason.rawValue)"])
     }
 
