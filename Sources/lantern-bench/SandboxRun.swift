@@ -178,7 +178,14 @@ final class SandboxRun {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    func removeFiles() { try? FileManager.default.removeItem(atPath: workDir) }
+    /// Removes the work folder, unless LANTERN_BENCH_KEEP is set (then its store and log stay for `lantern query`).
+    func removeFiles() {
+        if ProcessInfo.processInfo.environment["LANTERN_BENCH_KEEP"] != nil {
+            print("  kept \(workDir) (store: lantern.db, emulator log: emulator.log)")
+            return
+        }
+        try? FileManager.default.removeItem(atPath: workDir)
+    }
 
     /// The pid of the running extension `fileName` (a child of the emulator).
     func extensionPID(_ fileName: String) -> pid_t? {
