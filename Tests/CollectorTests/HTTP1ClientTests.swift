@@ -59,6 +59,20 @@ import Testing
         await server.close()
     }
 
+    @Test func aRequestTheServerDropsOnAReusedConnectionGoesOnceMoreOnANewOne() async throws {
+        let server = try await ScriptedServer(behaviour: .dropSecondRequest)
+        let client = try server.client()
+        for _ in 0..<2 {
+            let response = try await client.execute(
+                HTTP1Request(method: .POST, path: "/intake", body: ByteBuffer(string: "x")), deadline: .now() + .seconds(5))
+            #expect(response.status == .accepted)
+        }
+        // The second request reached the first connection, which was reset without an answer; the retry used a second.
+        #expect(server.connections == 2)
+        await client.shutdown()
+        await server.close()
+    }
+
     @Test func aRefusedConnectionFailsAsConnectNotAsTimeout() async throws {
         let server = try await ScriptedServer(behaviour: .answer)
         let origin = try #require(HTTPOrigin(url: "http://127.0.0.1:\(server.port)"))
@@ -146,6 +160,9 @@ final class ScriptedServer: Sendable {
         case answerThenClose
         /// Reads the request and never answers.
         case hang
+        /// Answers a connection's first request; resets the connection (RST) on its second without answering,
+        /// as a NAT or load balancer that forgot an idle connection does.
+        case dropSecondRequest
     }
 
     private let channel: any Channel
@@ -187,6 +204,7 @@ final class ScriptedServer: Sendable {
         let behaviour: Behaviour
         var head: HTTPRequestHead?
         var bodyBytes = 0
+        var requests = 0
 
         init(behaviour: Behaviour) { self.behaviour = behaviour }
 
@@ -198,6 +216,14 @@ final class ScriptedServer: Sendable {
             case .body(let chunk):
                 bodyBytes += chunk.readableBytes
             case .end:
+                requests += 1
+                if behaviour == .dropSecondRequest && requests == 2 {
+                    let channel = context.channel
+                    // SO_LINGER 0: close sends RST, so the client sees ECONNRESET rather than a clean EOF.
+                    guard let provider = channel as? any SocketOptionProvider else { return channel.close(promise: nil) }
+                    provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+                    return
+                }
                 guard let head, behaviour != .hang else { return }
                 let text = "\(head.method.rawValue) \(head.uri) \(bodyBytes)"
                 var headers = HTTPHeaders()

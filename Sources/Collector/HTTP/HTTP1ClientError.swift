@@ -17,14 +17,22 @@ public struct HTTP1ClientError: Error, Sendable, Equatable, CustomStringConverti
 
     public var code: Code
     public var detail: String
+    /// The connection failed before any byte of the answer arrived.
+    var beforeAnswer: Bool
 
     public init(_ code: Code, _ detail: String) {
-        self.code = code
-        self.detail = detail
+        self.init(code, detail, beforeAnswer: false)
     }
 
-    /// The request may be retried on a new connection: nothing of the answer arrived on a reused one.
-    var isStaleConnection: Bool { code == .connectionClosed && detail == Self.closedBeforeAnswer }
+    init(_ code: Code, _ detail: String, beforeAnswer: Bool) {
+        self.code = code
+        self.detail = detail
+        self.beforeAnswer = beforeAnswer
+    }
+
+    /// On a reused connection this means the server had closed it while it sat in the pool (an idle timeout,
+    /// or a Lambda freeze in between): the request may go once more on a new connection.
+    var isStaleConnection: Bool { code == .connectionClosed && beforeAnswer }
     static let closedBeforeAnswer = "closed before any answer"
 
     public var description: String { "\(code.rawValue): \(detail)" }

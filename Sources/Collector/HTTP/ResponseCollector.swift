@@ -16,7 +16,7 @@ final class ResponseCollector: ChannelInboundHandler {
     /// Waits for the next answer; fails at once when the connection already closed.
     func start(_ promise: EventLoopPromise<HTTP1Response>, maxBytes: Int) {
         guard isOpen else {
-            promise.fail(HTTP1ClientError(.connectionClosed, HTTP1ClientError.closedBeforeAnswer))
+            promise.fail(HTTP1ClientError(.connectionClosed, HTTP1ClientError.closedBeforeAnswer, beforeAnswer: true))
             return
         }
         self.promise = promise
@@ -25,9 +25,11 @@ final class ResponseCollector: ChannelInboundHandler {
         body.clear()
     }
 
-    /// Fails the waiting request, if any (later completions are ignored).
+    /// Fails the waiting request, if any (later completions are ignored); notes whether any of the answer had come.
     func fail(_ error: HTTP1ClientError) {
         guard let promise else { return }
+        var error = error
+        error.beforeAnswer = head == nil && error.code == .connectionClosed
         self.promise = nil
         head = nil
         promise.fail(error)
