@@ -5,6 +5,7 @@ import Collector
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 import Testing
 
@@ -168,13 +169,15 @@ final class ScriptedServer: Sendable {
     private let channel: any Channel
     let port: Int
 
-    init(behaviour: Behaviour) async throws {
+    /// - Parameter tls: serve https with this context.
+    init(behaviour: Behaviour, tls: NIOSSLContext? = nil) async throws {
         let counter = Counter()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 counter.value.withLock { $0 += 1 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
                     try channel.pipeline.syncOperations.addHandler(Handler(behaviour: behaviour))
                 }

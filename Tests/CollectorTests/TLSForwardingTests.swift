@@ -1,0 +1,106 @@
+// The forwarder to an https APM Server: a real TLS server on loopback with a self-signed certificate that
+// `openssl` makes for the test, trusted through ELASTIC_APM_SERVER_CA_CERT_FILE / _CA_CERT (PEM with literal
+// "\n"), refused without it, accepted with ELASTIC_APM_VERIFY_SERVER_CERT=false.
+
+import Collector
+import Foundation
+import LanternStore
+import Logging
+import NIOCore
+import NIOSSL
+import Testing
+import TestSupport
+
+@Suite("Forwarder over TLS", .serialized)
+struct TLSForwardingTests {
+    /// A certificate for 127.0.0.1 and its key, in a fresh folder.
+    struct SelfSigned {
+        var folder: URL
+        var certificatePath: String { folder.appendingPathComponent("cert.pem").path }
+        var keyPath: String { folder.appendingPathComponent("key.pem").path }
+
+        static func make() throws -> SelfSigned {
+            let folder = try TestPaths.temporaryDirectory("tls")
+            let made = SelfSigned(folder: folder)
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            openssl.arguments = [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=lantern-test",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout", made.keyPath, "-out", made.certificatePath,
+            ]
+            openssl.standardOutput = FileHandle.nullDevice
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            try #require(openssl.terminationStatus == 0, "openssl could not make a certificate")
+            return made
+        }
+
+        func serverContext() throws -> NIOSSLContext {
+            try NIOSSLContext(configuration: .makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) },
+                privateKey: .file(keyPath)))
+        }
+    }
+
+    func forwarder(url: String, verify: Bool = true, caFile: String? = nil, caPEM: String? = nil) -> Forwarder {
+        var logger = Logger(label: "test.tls")
+        logger.logLevel = .critical
+        return Forwarder(
+            configuration: ForwarderConfiguration(
+                serverURL: url, verifyServerCert: verify, caCertPEM: caPEM, caCertFile: caFile, sendTimeout: .seconds(3),
+                backoff: quickBackoff(), functionName: "fn", functionVersion: "$LATEST", memoryMB: 128,
+                region: "eu-west-1", runtime: "python3.12", logStream: "s", collectorVersion: "0.1.0"),
+            recorder: nil, environmentID: "env-tls", logger: logger)
+    }
+
+    /// One batch through `forwarder`; the outcome and the transport's last error.
+    func send(_ forwarder: Forwarder) async -> (FlushOutcome?, String?) {
+        await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.transaction(id: "t1", requestID: "r1")]))
+        let outcome = await forwarder.flush(trigger: .invocation, requestID: "r1", deadline: .now() + .seconds(5))
+        let error = await forwarder.health.lastError
+        await forwarder.shutdown(deadline: .now() + .seconds(1))
+        return (outcome, error)
+    }
+
+    @Test func trustedThroughTheCAFileTheBatchGoesOut() async throws {
+        let certificate = try SelfSigned.make()
+        defer { try? FileManager.default.removeItem(at: certificate.folder) }
+        let server = try await ScriptedServer(behaviour: .answer, tls: try certificate.serverContext())
+        let (outcome, error) = await send(forwarder(url: "https://127.0.0.1:\(server.port)", caFile: certificate.certificatePath))
+        #expect(outcome == .sent, "\(error ?? "")")
+        #expect(server.connections == 1)
+        await server.close()
+    }
+
+    @Test func trustedThroughPEMTextWithLiteralNewlines() async throws {
+        let certificate = try SelfSigned.make()
+        defer { try? FileManager.default.removeItem(at: certificate.folder) }
+        let server = try await ScriptedServer(behaviour: .answer, tls: try certificate.serverContext())
+        // An environment variable cannot hold newlines; Elastic accepts "\n" sequences instead.
+        let pem = try String(contentsOfFile: certificate.certificatePath, encoding: .utf8).replacingOccurrences(of: "\n", with: "\\n")
+        let (outcome, error) = await send(forwarder(url: "https://127.0.0.1:\(server.port)", caPEM: pem))
+        #expect(outcome == .sent, "\(error ?? "")")
+        await server.close()
+    }
+
+    @Test func anUntrustedCertificateIsRefusedWithAClearError() async throws {
+        let certificate = try SelfSigned.make()
+        defer { try? FileManager.default.removeItem(at: certificate.folder) }
+        let server = try await ScriptedServer(behaviour: .answer, tls: try certificate.serverContext())
+        let (outcome, error) = await send(forwarder(url: "https://127.0.0.1:\(server.port)"))
+        #expect(outcome == .failed)
+        #expect(error?.lowercased().contains("certificate") == true, "\(error ?? "no error")")
+        await server.close()
+    }
+
+    @Test func verificationOffAcceptsAnyCertificate() async throws {
+        let certificate = try SelfSigned.make()
+        defer { try? FileManager.default.removeItem(at: certificate.folder) }
+        let server = try await ScriptedServer(behaviour: .answer, tls: try certificate.serverContext())
+        let (outcome, error) = await send(forwarder(url: "https://127.0.0.1:\(server.port)", verify: false))
+        #expect(outcome == .sent, "\(error ?? "")")
+        await server.close()
+    }
+}
