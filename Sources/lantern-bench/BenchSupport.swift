@@ -1,5 +1,6 @@
 // Small shared pieces of the benchmarks: percentiles, a free port, and the result rows `all` prints.
 
+import AsyncHTTPClient
 import NIOCore
 import NIOPosix
 
@@ -56,4 +57,34 @@ func fixed(_ value: Double, _ decimals: Int = 2) -> String {
     var fraction = String(scaled % Int(scale))
     while fraction.count < decimals { fraction = "0" + fraction }
     return (value < 0 ? "-" : "") + String(whole) + (decimals > 0 ? "." + fraction : "")
+}
+
+/// Runs `body` with the peers most sandbox benchmarks share: a counting APM Server and an HTTP client for
+/// invokes; both are shut down on every path.
+func withBenchPeers<T>(_ body: (CountingAPMServer, HTTPClient) async throws -> T) async throws -> T {
+    let apm = try await CountingAPMServer.start()
+    let client = HTTPClient()
+    do {
+        let result = try await body(apm, client)
+        try await client.shutdown()
+        try await apm.stop()
+        return result
+    } catch {
+        try? await client.shutdown()
+        try? await apm.stop()
+        throw error
+    }
+}
+
+extension SandboxRun {
+    /// Runs `body` against this sandbox; on an error the emulator is stopped before it is rethrown (on success
+    /// `body` decides when to stop, since several figures are read after the spin-down).
+    func use<T>(_ body: (SandboxRun) async throws -> T) async throws -> T {
+        do {
+            return try await body(self)
+        } catch {
+            await stop()
+            throw error
+        }
+    }
 }

@@ -46,17 +46,16 @@ struct ColdStartBenchmark: AsyncParsableCommand {
 
     static func measure(starts: Int) async throws -> Result {
         let binaries = try BenchBinaries.locate()
-        let apm = try await CountingAPMServer.start()
         let setups: [ExtensionSetup] = [.noop, .collector]
-        var register: [ExtensionSetup: [Double]] = [:]
-        var ready: [ExtensionSetup: [Double]] = [:]
-        var shutdown: [ExtensionSetup: [Double]] = [:]
-        do {
+        return try await withBenchPeers { apm, _ in
+            var register: [ExtensionSetup: [Double]] = [:]
+            var ready: [ExtensionSetup: [Double]] = [:]
+            var shutdown: [ExtensionSetup: [Double]] = [:]
             for _ in 0..<starts {
                 for setup in setups {
                     guard let name = setup.fileName else { continue }
                     let sandbox = try await SandboxRun.start(binaries, setup: setup, apmServerURL: "http://127.0.0.1:\(apm.port)")
-                    do {
+                    let (registered, readyMs, exited) = try await sandbox.use { sandbox in
                         let readyLine = try await sandbox.waitForLines("EXTENSION \(name) ready", count: 1)
                         // Init is over once the runtime has called `next` too; let it settle before spindown.
                         try await Task.sleep(for: .milliseconds(100))
@@ -66,24 +65,18 @@ struct ColdStartBenchmark: AsyncParsableCommand {
                         guard let registered, let readyMs = readyLine.first.flatMap(millisecondsFigure), let exited else {
                             throw BenchFailure("missing EXTENSION/SHUTDOWN lines; log tail: \(sandbox.log.suffix(2000))")
                         }
-                        register[setup, default: []].append(registered)
-                        ready[setup, default: []].append(readyMs)
-                        shutdown[setup, default: []].append(exited)
-                        sandbox.removeFiles()
-                    } catch {
-                        await sandbox.stop()
-                        throw error
+                        return (registered, readyMs, exited)
                     }
+                    register[setup, default: []].append(registered)
+                    ready[setup, default: []].append(readyMs)
+                    shutdown[setup, default: []].append(exited)
+                    sandbox.removeFiles()
                 }
             }
-        } catch {
-            try? await apm.stop()
-            throw error
+            return Result(starts: starts, figures: setups.map {
+                Figures(setup: $0, registerMs: Percentiles(register[$0] ?? []), readyMs: Percentiles(ready[$0] ?? []),
+                        shutdownMs: Percentiles(shutdown[$0] ?? []))
+            })
         }
-        try await apm.stop()
-        return Result(starts: starts, figures: setups.map {
-            Figures(setup: $0, registerMs: Percentiles(register[$0] ?? []), readyMs: Percentiles(ready[$0] ?? []),
-                    shutdownMs: Percentiles(shutdown[$0] ?? []))
-        })
     }
 }

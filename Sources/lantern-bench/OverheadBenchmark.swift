@@ -52,14 +52,12 @@ struct OverheadBenchmark: AsyncParsableCommand {
 
     static func measure(invokes: Int, warmup: Int) async throws -> Result {
         let binaries = try BenchBinaries.locate()
-        let apm = try await CountingAPMServer.start()
-        let client = HTTPClient()
-        var runs: [Run] = []
-        do {
+        return try await withBenchPeers { apm, client in
+            var runs: [Run] = []
             for setup in ExtensionSetup.allCases {
                 let sandbox = try await SandboxRun.start(
                     binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil)
-                do {
+                let run = try await sandbox.use { sandbox in
                     var caller: [Double] = []
                     for index in 0..<(warmup + invokes) {
                         let ms = try await sandbox.invoke(client)
@@ -72,21 +70,13 @@ struct OverheadBenchmark: AsyncParsableCommand {
                     let shutdown = setup.fileName.flatMap { name in
                         sandbox.lines("SHUTDOWN \(name) exited").first.flatMap(millisecondsFigure)
                     }
-                    runs.append(Run(setup: setup, callerMs: Percentiles(caller), postRuntimeMs: Percentiles(post), shutdownMs: shutdown))
-                    sandbox.removeFiles()
-                } catch {
-                    await sandbox.stop()
-                    throw error
+                    return Run(setup: setup, callerMs: Percentiles(caller), postRuntimeMs: Percentiles(post), shutdownMs: shutdown)
                 }
+                runs.append(run)
+                sandbox.removeFiles()
             }
-        } catch {
-            try? await client.shutdown()
-            try? await apm.stop()
-            throw error
+            return Result(invokes: invokes, runs: runs)
         }
-        try await client.shutdown()
-        try await apm.stop()
-        return Result(invokes: invokes, runs: runs)
     }
 }
 

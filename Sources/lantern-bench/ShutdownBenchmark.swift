@@ -34,15 +34,13 @@ struct ShutdownBenchmark: AsyncParsableCommand {
 
     static func measure(runs: Int) async throws -> Result {
         let binaries = try BenchBinaries.locate()
-        let apm = try await CountingAPMServer.start()
-        let client = HTTPClient()
-        var figures: [ExtensionSetup: [Double]] = [:]
-        do {
+        return try await withBenchPeers { apm, client in
+            var figures: [ExtensionSetup: [Double]] = [:]
             for _ in 0..<runs {
                 for setup in [ExtensionSetup.noop, .collector] {
                     guard let name = setup.fileName else { continue }
                     let sandbox = try await SandboxRun.start(binaries, setup: setup, apmServerURL: "http://127.0.0.1:\(apm.port)")
-                    do {
+                    let ms = try await sandbox.use { sandbox in
                         for _ in 0..<3 { _ = try await sandbox.invoke(client) }
                         try await sandbox.waitForLines("REPORT", count: 3)
                         try await Task.sleep(for: .milliseconds(300))
@@ -50,21 +48,13 @@ struct ShutdownBenchmark: AsyncParsableCommand {
                         guard let ms = sandbox.lines("SHUTDOWN \(name) exited").first.flatMap(millisecondsFigure) else {
                             throw BenchFailure("no SHUTDOWN line for \(name); log tail: \(sandbox.log.suffix(2000))")
                         }
-                        figures[setup, default: []].append(ms)
-                        sandbox.removeFiles()
-                    } catch {
-                        await sandbox.stop()
-                        throw error
+                        return ms
                     }
+                    figures[setup, default: []].append(ms)
+                    sandbox.removeFiles()
                 }
             }
-        } catch {
-            try? await client.shutdown()
-            try? await apm.stop()
-            throw error
+            return Result(runs: runs, noopMs: Percentiles(figures[.noop] ?? []), collectorMs: Percentiles(figures[.collector] ?? []))
         }
-        try await client.shutdown()
-        try await apm.stop()
-        return Result(runs: runs, noopMs: Percentiles(figures[.noop] ?? []), collectorMs: Percentiles(figures[.collector] ?? []))
     }
 }
