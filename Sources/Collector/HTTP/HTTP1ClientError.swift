@@ -17,17 +17,12 @@ public struct HTTP1ClientError: Error, Sendable, Equatable, CustomStringConverti
 
     public var code: Code
     public var detail: String
-    /// The connection failed before any byte of the answer arrived.
-    var beforeAnswer: Bool
+    /// The connection failed before any byte of the answer arrived (set by the connection's `ResponseCollector`).
+    var beforeAnswer = false
 
     public init(_ code: Code, _ detail: String) {
-        self.init(code, detail, beforeAnswer: false)
-    }
-
-    init(_ code: Code, _ detail: String, beforeAnswer: Bool) {
         self.code = code
         self.detail = detail
-        self.beforeAnswer = beforeAnswer
     }
 
     /// On a reused connection this means the server had closed it while it sat in the pool (an idle timeout,

@@ -11,18 +11,17 @@ final class ResponseCollector: ChannelInboundHandler {
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
     private var maxBytes = 0
-    private var isOpen = true
+    /// Why the connection ended, once it has: a request started afterwards fails with this (a TLS handshake
+    /// can fail before the first request is handed over, and its error must not become "closed").
+    private var closedBy: HTTP1ClientError?
 
     /// Waits for the next answer; fails at once when the connection already closed.
     func start(_ promise: EventLoopPromise<HTTP1Response>, maxBytes: Int) {
-        guard isOpen else {
-            promise.fail(HTTP1ClientError(.connectionClosed, HTTP1ClientError.closedBeforeAnswer, beforeAnswer: true))
-            return
-        }
         self.promise = promise
         self.maxBytes = maxBytes
         head = nil
         body.clear()
+        if let closedBy { fail(closedBy) }
     }
 
     /// Fails the waiting request, if any (later completions are ignored); notes whether any of the answer had come.
@@ -62,14 +61,17 @@ final class ResponseCollector: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        isOpen = false
-        fail(HTTP1ClientError(.connectionClosed, head == nil ? HTTP1ClientError.closedBeforeAnswer : "closed mid-answer"))
+        let error = closedBy ?? HTTP1ClientError(
+            .connectionClosed, head == nil ? HTTP1ClientError.closedBeforeAnswer : "closed mid-answer")
+        closedBy = error
+        fail(error)
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        isOpen = false
-        fail(HTTP1ClientError(.connectionClosed, "\(error)"))
+        let error = HTTP1ClientError(.connectionClosed, "\(error)")
+        if closedBy == nil { closedBy = error }
+        fail(error)
         context.close(promise: nil)
     }
 }
