@@ -194,7 +194,10 @@ public actor AgentReceiver {
         } catch {
             recordDrop(events: 0, bytes: request.receivedBytes, reason: "intake refused: \(error.message)")
             // The flush signal still counts: the agent is done with its invocation even if its data was bad.
-            if flushed { await observer.agentSent(AgentBatch(flushed: true, receivedAt: receivedAt)) }
+            if flushed {
+                await forwarder.agentFlushed(requestID: nil)
+                await observer.agentSent(AgentBatch(flushed: true, receivedAt: receivedAt))
+            }
             let status: HTTPResponseStatus = error.code == .bodyTooLarge ? .payloadTooLarge : .badRequest
             return Self.errorResponse(status, error.message, close: error.code == .bodyTooLarge)
         }

@@ -50,6 +50,10 @@ public actor Forwarder {
     private var inFlightEvents = 0
 
     private var backgroundTask: Task<Void, Never>?
+    /// syncflush: the running invocation's send bound, armed at INVOKE; the agent's flush starts the send at once.
+    private var invocationDeadline: NIODeadline?
+    /// The send the agent's flush started; the run loop's flush waits for it instead of starting its own.
+    private var agentFlushSend: Task<FlushOutcome?, Never>?
     private var probeTask: Task<Void, Never>?
     private var ageTask: Task<Void, Never>?
     private var isShutDown = false
@@ -97,6 +101,8 @@ public actor Forwarder {
     /// the request is dropped and counted (the agent has its 202 already).
     public func enqueue(_ batch: AgentBatch) {
         if let metadata = batch.metadata { agentMetadata = metadata }
+        // Last, so the send carries this request's events too.
+        defer { if batch.flushed { agentFlushed(requestID: batch.transactions.first?.requestID) } }
         guard client != nil, !isShutDown, !batch.events.isEmpty else { return }
         let bytes = batch.events.reduce(0) { $0 + $1.readableBytes + 1 }
         let requestID = batch.transactions.first?.requestID
@@ -135,9 +141,42 @@ public actor Forwarder {
 
     // MARK: - Output
 
+    /// syncflush: an INVOKE began; until its flush, `bound` limits a send the agent's flush starts.
+    public func beginInvocation(bound: NIODeadline) {
+        invocationDeadline = bound
+    }
+
+    /// The agent said it is done with the invocation: start sending now rather than when the run loop
+    /// gets to it. The send then overlaps the runtime's response instead of following it, and the
+    /// loop's `flush` waits for it (post-runtime time is what every invocation pays).
+    public func agentFlushed(requestID: String?) {
+        guard let bound = invocationDeadline, agentFlushSend == nil, client != nil, !isShutDown, bufferedEvents > 0
+        else { return }
+        invocationDeadline = nil
+        agentFlushSend = Task {
+            await self.flushBuffered(
+                trigger: .invocation, requestID: requestID, deadline: min(bound, .now() + configuration.sendTimeout))
+        }
+    }
+
     /// Sends what is buffered (failed batches first), bounded by `deadline`. Returns nil when there was nothing
     /// to send, `deferred` at once while backing off, otherwise the worst outcome of the sends made.
     public func flush(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline) async -> FlushOutcome? {
+        invocationDeadline = nil
+        var started: FlushOutcome?
+        if let early = agentFlushSend {
+            agentFlushSend = nil
+            started = await withTaskCancellationHandler { await early.value } onCancel: { early.cancel() }
+            // A failed or deferred send has recorded why; a second try now would only be deferred again.
+            if let started, started != .sent, trigger != .shutdown { return started }
+        }
+        guard let rest = await flushBuffered(trigger: trigger, requestID: requestID, deadline: deadline) else {
+            return started
+        }
+        return started.map { worse($0, rest) } ?? rest
+    }
+
+    private func flushBuffered(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline) async -> FlushOutcome? {
         guard client != nil, bufferedEvents > 0 else { return nil }
         if trigger != .shutdown {
             if case .backingOff(let until) = state {

@@ -103,6 +103,10 @@ public struct InvocationLoop: Service {
             // Background: what the previous invocation left goes out while this one runs.
             Task { _ = await forwarder.flush(trigger: .background, requestID: nil, deadline: deadline) }
         }
+        if sendStrategy == .syncflush, let forwarder {
+            // Armed before the end: the agent's flush starts the send itself (see Forwarder.agentFlushed).
+            await forwarder.beginInvocation(bound: deadline)
+        }
         let end = await book.awaitEnd(of: requestID)
         var sent = false
         if sendStrategy == .syncflush, let forwarder, !Task.isCancelled {

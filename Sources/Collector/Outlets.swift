@@ -20,7 +20,10 @@ public protocol EventForwarding: Sendable {
     func forwardReport(_ report: InvocationReport) async
     /// Queue one function log line as an APM `log` event.
     func forwardLog(_ line: FunctionLogLine) async
-    /// Send what is buffered, bounded by `deadline`; nil when there was nothing to send.
+    /// syncflush: an invocation began; an agent flush before its end may start the send, bounded by `bound`.
+    func beginInvocation(bound: NIODeadline) async
+    /// Send what is buffered (after any send the agent's flush started), bounded by `deadline`; nil when
+    /// there was nothing to send.
     func flush(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline) async -> FlushOutcome?
     /// Send what is left and stop, bounded by `deadline`.
     func shutdown(deadline: NIODeadline) async

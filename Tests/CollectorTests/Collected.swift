@@ -73,7 +73,9 @@ actor CollectedForwarding: EventForwarding {
     private(set) var logs: [FunctionLogLine] = []
     private(set) var flushes: [(FlushTrigger, String?)] = []
     private(set) var shutdowns = 0
+    private(set) var invocationsBegun = 0
 
+    func beginInvocation(bound: NIODeadline) { invocationsBegun += 1 }
     func forwardProxy(_ proxy: ProxyTransaction) { proxies.append(proxy) }
     func forwardReport(_ report: InvocationReport) { reports.append(report) }
     func forwardLog(_ line: FunctionLogLine) { logs.append(line) }

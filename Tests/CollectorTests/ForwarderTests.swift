@@ -91,6 +91,52 @@ struct ForwarderTests {
         }
     }
 
+    @Test("syncflush: the agent's flush starts the send at once; the run loop's flush waits for it, no second send")
+    func agentFlushStartsTheSend() async throws {
+        try await withRecordingAPMServer(mode: #"{"delay": 0.3}"#) { server in
+            let forwarder = makeForwarder(serverURL: server.url)
+            await forwarder.beginInvocation(bound: .now() + Self.deadline)
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.transaction(id: "t1", requestID: "r1")]))
+            // Not flushed yet: nothing goes out before the agent says it is done.
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(try await server.intake().isEmpty)
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "s1")], flushed: true))
+            // The send is under way (the server holds it 0.3 s) before anyone calls `flush`.
+            #expect(try await eventually(timeout: .seconds(5)) { await forwarder.health.inFlightEvents == 2 })
+            let outcome = await forwarder.flush(trigger: .invocation, requestID: "r1", deadline: .now() + Self.deadline)
+            #expect(outcome == .sent)
+            let intake = try await server.intake()
+            #expect(intake.count == 1)
+            #expect(intake.first?.eventKeys == ["metadata", "transaction", "span"])
+            #expect(await forwarder.health.bufferedEvents == 0)
+            // Disarmed by that flush: the next invocation's data waits for its own INVOKE and flush.
+            await forwarder.enqueue(Sample.agentBatch([Sample.span(id: "s2")], flushed: true))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(await forwarder.health.inFlightEvents == 0)
+            #expect(try await server.intake().count == 1)
+            await forwarder.shutdown(deadline: .now() + .seconds(2))
+            #expect(try await server.intake().count == 2)
+        }
+    }
+
+    @Test("syncflush, APM Server hanging: the agent-started send fails once by its bound; the loop's flush reports it, not a second try")
+    func agentFlushSendHangs() async throws {
+        try await withRecordingAPMServer(mode: #"{"hang": true}"#) { server in
+            let store = try TestStore()
+            let forwarder = makeForwarder(
+                serverURL: server.url, backoff: quickBackoff(first: 5), sendTimeout: .seconds(1), recorder: store.recorder)
+            await forwarder.beginInvocation(bound: .now() + .milliseconds(300))
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "a")], flushed: true))
+            let outcome = await forwarder.flush(trigger: .invocation, requestID: "r1", deadline: .now() + .seconds(2))
+            #expect(outcome == .failed)
+            #expect(await forwarder.health.bufferedEvents == 1)
+            let flushes = try await store.flushes()
+            #expect(flushes.map(\.outcome) == ["failed"])
+            await forwarder.shutdown(deadline: .now() + .milliseconds(300))
+            await store.close()
+        }
+    }
+
     @Test("APM Server down: the first flush fails within its deadline, later ones are deferred at once, data is kept")
     func serverDown() async throws {
         let port = try ServerSocketProbe.bindEphemeral()
