@@ -79,6 +79,9 @@ public enum CollectorProcess {
         if let path = config.storePath {
             var options = Recorder.Options()
             options.logRetention = config.logRetention
+            // One invocation makes ~8 records; committing them together instead of one transaction per wake-up
+            // cuts the WAL writes and the CPU the store takes from the function. The dashboard sees rows 20 ms later.
+            options.commitDelayMs = 20
             do {
                 recorder = try Recorder(path: path, options: options)
             } catch {

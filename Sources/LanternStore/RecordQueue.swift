@@ -16,6 +16,8 @@ final class RecordQueue: Sendable {
         /// Records the writer has finished with (committed, rejected or dropped after retries), in order.
         var processed = 0
         var writerSleeping = false
+        /// The writer holds off a commit to gather more records; only `nudge()` (flush, close) cuts it short.
+        var writerLingering = false
         var closing = false
         var closed = false
         var flushWaiters: [FlushWaiter] = []
@@ -51,11 +53,12 @@ final class RecordQueue: Sendable {
         return accepted
     }
 
-    /// Wakes the writer if it sleeps.
+    /// Wakes the writer if it sleeps or lingers.
     func nudge() {
         let wake = state.withLock { state in
-            let wake = state.writerSleeping
+            let wake = state.writerSleeping || state.writerLingering
             state.writerSleeping = false
+            state.writerLingering = false
             return wake
         }
         if wake { wakeUp.signal() }
@@ -68,19 +71,36 @@ final class RecordQueue: Sendable {
     }
 
     /// Blocks the writer thread until there are records (swapped into `buffer`) or the queue is closing and empty.
-    func take(into buffer: inout [StoreRecord]) -> Work {
+    /// With a `commitDelay`, the first record starts the delay and the records that come during it are committed
+    /// with it (one transaction instead of several); a flush or close ends the delay at once.
+    func take(into buffer: inout [StoreRecord], commitDelay: DispatchTimeInterval? = nil) -> Work {
+        var lingered = false
         while true {
-            let work: Work? = state.withLock { state in
+            let (work, linger): (Work?, Bool) = state.withLock { state in
+                state.writerLingering = false
                 if !state.pending.isEmpty {
+                    if commitDelay != nil, !lingered, !state.closing, state.flushWaiters.isEmpty,
+                        state.pending.count < maxQueue / 2
+                    {
+                        state.writerLingering = true
+                        return (nil, true)
+                    }
                     swap(&state.pending, &buffer)
-                    return .records
+                    return (.records, false)
                 }
-                if state.closing { return .finish }
+                if state.closing { return (.finish, false) }
                 state.writerSleeping = true
-                return nil
+                return (nil, false)
             }
             if let work { return work }
-            wakeUp.wait()
+            if linger, let commitDelay {
+                lingered = true
+                // A nudge that races with the timeout leaves one extra signal: the next wait returns at once
+                // and the loop finds what to do, so it costs a spin, never a lost wake-up.
+                _ = wakeUp.wait(timeout: .now() + commitDelay)
+            } else {
+                wakeUp.wait()
+            }
         }
     }
 

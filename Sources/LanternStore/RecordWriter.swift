@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,7 +29,8 @@ final class RecordWriter {
     func run() {
         var buffer: [StoreRecord] = []
         buffer.reserveCapacity(min(options.maxQueue, 4_096))
-        while case .records = queue.take(into: &buffer) {
+        let delay: DispatchTimeInterval? = options.commitDelayMs > 0 ? .milliseconds(options.commitDelayMs) : nil
+        while case .records = queue.take(into: &buffer, commitDelay: delay) {
             var start = 0
             while start < buffer.count {
                 let end = min(start + max(1, options.batchSize), buffer.count)

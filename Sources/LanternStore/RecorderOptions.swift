@@ -3,6 +3,9 @@ extension Recorder {
     public struct Options: Sendable {
         /// Most records committed in one transaction.
         public var batchSize: Int = 1_000
+        /// How long the writer waits after a record arrives before committing, so the records that follow
+        /// share its transaction (fewer WAL writes and wake-ups); flush and close do not wait. 0 = commit at once.
+        public var commitDelayMs: Int = 0
         /// Most records waiting for the writer; `record()` drops (and counts) beyond this.
         public var maxQueue: Int = 50_000
         /// How long one write waits for another connection's lock before it counts as a failed attempt.

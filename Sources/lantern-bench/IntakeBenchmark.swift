@@ -102,7 +102,7 @@ struct IntakeBenchmark: AsyncParsableCommand {
         await receiver.stop()
         await forwarder.shutdown(deadline: .now() + .seconds(2))
         try await client.shutdown()
-        let served = await sink.requests.load()
+        let served = sink.requests.load()
         try await sink.stop()
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(

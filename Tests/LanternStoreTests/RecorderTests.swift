@@ -84,6 +84,33 @@ struct RecorderTests {
         #expect(walSize == 0, "close() checkpoints the WAL (TRUNCATE)")
     }
 
+    @Test("commit delay: records that come during it share one transaction; flush and close do not wait for it")
+    func commitDelay() async throws {
+        let path = try StoreFixtures.storePath()
+        var options = StoreFixtures.quietOptions()
+        options.commitDelayMs = 60_000
+        let recorder = try Recorder(path: path, options: options)
+        for index in 0..<3 { recorder.record(.invocation(StoreFixtures.invocation("r\(index)", at: Int64(index)))) }
+        try await Task.sleep(for: .milliseconds(100))
+        // Still inside the delay: nothing committed yet.
+        #expect(recorder.statistics.committed == 0)
+        // A flush ends the delay at once (the 5 s race only guards against waiting the full minute).
+        let flushedFirst = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { try await recorder.flush(); return true }
+            group.addTask { try await Task.sleep(for: .seconds(5)); return false }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(flushedFirst)
+        #expect(recorder.statistics.committed == 3 && recorder.statistics.batches == 1)
+        // Records left inside a delay at close are committed, not lost.
+        for index in 3..<6 { recorder.record(.invocation(StoreFixtures.invocation("r\(index)", at: Int64(index)))) }
+        await recorder.close()
+        #expect(recorder.statistics.committed == 6 && recorder.statistics.batches == 2)
+        #expect(try History(path: path).count(.invocations) == 6)
+    }
+
     @Test("a path whose directory cannot be written is a reported error, not a crash")
     func unwritableLocation() throws {
         let directory = try TestPaths.temporaryDirectory("lantern-store")
