@@ -8,7 +8,7 @@ extension Forwarder: EventForwarding {
         if let metadata = proxy.registration.metadata { noteMetadata(metadata) }
         enqueue(event: APMEvents.proxyTransaction(
             from: proxy.registration, result: proxy.result, outcome: proxy.outcome, durationMs: proxy.durationMs),
-            requestID: proxy.registration.requestID)
+            requestID: proxy.registration.requestID, urgent: true)
     }
 
     public func forwardReport(_ report: InvocationReport) {

@@ -32,7 +32,11 @@ public actor Forwarder {
     private var agentMetadata: ByteBuffer?
     private var synthesizedMetadata: ByteBuffer?
     private var pending: CircularBuffer<ByteBuffer> = []
-    private var pendingRequestIDs: CircularBuffer<String?> = []
+    /// Per pending event: its request and whether the invocation's own send must carry it.
+    private var pendingOwners: CircularBuffer<(requestID: String?, urgent: Bool)> = []
+    /// Pending events the invocation's send must carry: agent data and proxies (not logs and metricsets,
+    /// which may ride with the next send).
+    private var urgentPending = 0
     private var pendingBytes = 0
     private var pendingSince: NIODeadline?
     private var retry: CircularBuffer<Batch> = []
@@ -114,14 +118,16 @@ public actor Forwarder {
         }
         for line in batch.events {
             pending.append(line)
-            pendingRequestIDs.append(requestID)
+            pendingOwners.append((requestID, true))
         }
+        urgentPending += batch.events.count
         pendingBytes += bytes
         afterAppend()
     }
 
-    /// Takes one event the collector made (proxy transaction, metricset, log).
-    public func enqueue(event line: ByteBuffer, requestID: String?) {
+    /// Takes one event the collector made (proxy transaction, metricset, log). An `urgent` one (a proxy) makes
+    /// the invocation's send wait for it; the others go with it when they are there in time, else with the next.
+    public func enqueue(event line: ByteBuffer, requestID: String?, urgent: Bool = false) {
         guard client != nil, !isShutDown else { return }
         let bytes = line.readableBytes + 1
         guard makeRoom(events: 1, bytes: bytes) else {
@@ -129,7 +135,8 @@ public actor Forwarder {
             return
         }
         pending.append(line)
-        pendingRequestIDs.append(requestID)
+        pendingOwners.append((requestID, urgent))
+        if urgent { urgentPending += 1 }
         pendingBytes += bytes
         afterAppend()
     }
@@ -153,9 +160,11 @@ public actor Forwarder {
         guard let bound = invocationDeadline, agentFlushSend == nil, client != nil, !isShutDown, bufferedEvents > 0
         else { return }
         invocationDeadline = nil
+        let events = bufferedEvents
         agentFlushSend = Task {
             await self.flushBuffered(
-                trigger: .invocation, requestID: requestID, deadline: min(bound, .now() + configuration.sendTimeout))
+                trigger: .invocation, requestID: requestID, deadline: min(bound, .now() + configuration.sendTimeout),
+                eventLimit: events)
         }
     }
 
@@ -169,6 +178,9 @@ public actor Forwarder {
             started = await withTaskCancellationHandler { await early.value } onCancel: { early.cancel() }
             // A failed or deferred send has recorded why; a second try now would only be deferred again.
             if let started, started != .sent, trigger != .shutdown { return started }
+            // What came during that send is logs and metricsets only: they go with the next send rather
+            // than cost this invocation a second round trip.
+            if started == .sent, trigger == .invocation, urgentPending == 0, retry.isEmpty { return started }
         }
         guard let rest = await flushBuffered(trigger: trigger, requestID: requestID, deadline: deadline) else {
             return started
@@ -176,7 +188,9 @@ public actor Forwarder {
         return started.map { worse($0, rest) } ?? rest
     }
 
-    private func flushBuffered(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline) async -> FlushOutcome? {
+    private func flushBuffered(
+        trigger: FlushTrigger, requestID: String?, deadline: NIODeadline, eventLimit: Int = .max
+    ) async -> FlushOutcome? {
         guard client != nil, bufferedEvents > 0 else { return nil }
         if trigger != .shutdown {
             if case .backingOff(let until) = state {
@@ -192,7 +206,8 @@ public actor Forwarder {
                 return .deferred
             }
         }
-        let outcome = await drain(trigger: trigger, requestID: requestID, deadline: deadline, stopWhenFailing: true)
+        let outcome = await drain(
+            trigger: trigger, requestID: requestID, deadline: deadline, stopWhenFailing: true, eventLimit: eventLimit)
         if trigger == .shutdown, bufferedEvents > 0 {
             dropEverything(trigger: .shutdown, reason: "shutdown: APM Server did not take the data in time")
             return .dropped
@@ -284,7 +299,9 @@ public actor Forwarder {
                 || (lines.count < configuration.maxBatchEvents && bytes + line.readableBytes + 1 <= configuration.maxBatchBytes)
         {
             _ = pending.removeFirst()
-            owners.insert(pendingRequestIDs.removeFirst())
+            let owner = pendingOwners.removeFirst()
+            owners.insert(owner.requestID)
+            if owner.urgent { urgentPending -= 1 }
             lines.append(line)
             bytes += line.readableBytes + 1
         }
@@ -309,12 +326,14 @@ public actor Forwarder {
 
     // MARK: - Sending
 
-    /// Sends batches until the buffer is empty, the deadline passes, or a send fails.
-    private func drain(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline, stopWhenFailing: Bool) async
-        -> FlushOutcome?
-    {
+    /// Sends batches until the buffer is empty (or `eventLimit` events went), the deadline passes, or a send fails.
+    private func drain(
+        trigger: FlushTrigger, requestID: String?, deadline: NIODeadline, stopWhenFailing: Bool, eventLimit: Int = .max
+    ) async -> FlushOutcome? {
         var outcome: FlushOutcome?
-        while let batch = takeBatch(requestID: requestID) {
+        var taken = 0
+        while taken < eventLimit, let batch = takeBatch(requestID: requestID) {
+            taken += batch.events
             if NIODeadline.now() >= deadline {
                 holdRemaining(batch)
                 recordDeferred(trigger: trigger, requestID: requestID, reason: "flush deadline reached")

@@ -1,4 +1,4 @@
-import Collector
+@testable import Collector
 import LanternStore
 import NIOCore
 import Testing
@@ -103,19 +103,44 @@ struct ForwarderTests {
             await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "s1")], flushed: true))
             // The send is under way (the server holds it 0.3 s) before anyone calls `flush`.
             #expect(try await eventually(timeout: .seconds(5)) { await forwarder.health.inFlightEvents == 2 })
+            // A function log line arriving during the send waits for the next one: no second round trip now.
+            await forwarder.enqueue(
+                event: APMEvents.logEvent(message: "late line", timestampMicros: epochMicros(), requestID: "r1"),
+                requestID: "r1")
             let outcome = await forwarder.flush(trigger: .invocation, requestID: "r1", deadline: .now() + Self.deadline)
             #expect(outcome == .sent)
             let intake = try await server.intake()
             #expect(intake.count == 1)
             #expect(intake.first?.eventKeys == ["metadata", "transaction", "span"])
-            #expect(await forwarder.health.bufferedEvents == 0)
+            #expect(await forwarder.health.bufferedEvents == 1)
             // Disarmed by that flush: the next invocation's data waits for its own INVOKE and flush.
             await forwarder.enqueue(Sample.agentBatch([Sample.span(id: "s2")], flushed: true))
             try await Task.sleep(for: .milliseconds(100))
             #expect(await forwarder.health.inFlightEvents == 0)
             #expect(try await server.intake().count == 1)
             await forwarder.shutdown(deadline: .now() + .seconds(2))
-            #expect(try await server.intake().count == 2)
+            let last = try await server.intake()
+            #expect(last.count == 2)
+            #expect(last.last?.eventKeys == ["metadata", "log", "span"])
+        }
+    }
+
+    @Test("syncflush: a proxy made during the agent-started send is sent before the invocation is released")
+    func proxyDuringAgentFlushSend() async throws {
+        try await withRecordingAPMServer(mode: #"{"delay": 0.3}"#) { server in
+            let forwarder = makeForwarder(serverURL: server.url)
+            await forwarder.beginInvocation(bound: .now() + Self.deadline)
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "s1")], flushed: true))
+            #expect(try await eventually(timeout: .seconds(5)) { await forwarder.health.inFlightEvents == 1 })
+            let registration = try IntakeDecoder.decodeRegistration(
+                Sample.body([Sample.transaction(id: "tx")]), requestID: "r1", receivedAt: 1)
+            await forwarder.forwardProxy(ProxyTransaction(
+                registration: registration, result: "failure", outcome: "failure", durationMs: 5, trigger: .runtimeDone))
+            #expect(await forwarder.flush(trigger: .invocation, requestID: "r1", deadline: .now() + Self.deadline) == .sent)
+            let intake = try await server.intake()
+            #expect(intake.map(\.eventKeys) == [["metadata", "span"], ["metadata", "transaction"]])
+            #expect(await forwarder.health.bufferedEvents == 0)
+            await forwarder.shutdown(deadline: .now() + .seconds(2))
         }
     }
 
