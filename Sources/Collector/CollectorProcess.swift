@@ -24,7 +24,6 @@ public enum CollectorProcess {
             print(LanternVersion.current)
             exit(0)
         }
-        MallocTuning.apply()
         let code = await run(environment: ProcessEnvironment.current, arguments: arguments)
         exit(code)
     }

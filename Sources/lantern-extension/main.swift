@@ -2,5 +2,7 @@
 // Lambda registers extensions by file name, so the binary's name is the extension's name.
 
 import Collector
+import GlibcCompat
 
+lantern_tune_malloc()
 await CollectorProcess.main()

@@ -1,1 +1,6 @@
-// Nothing to import: the target only supplies symbols (see hypotf.c) so the layer binary loads on older glibc.
+// glibc-specific pieces of the layer binary: `hypotf` (so it loads on glibc 2.34, see hypotf.c) and the
+// allocator settings of the collector process (malloc_tuning.c).
+#pragma once
+
+/// Fixed malloc trim and mmap thresholds for the collector process; call once, before other threads start.
+void lantern_tune_malloc(void);
