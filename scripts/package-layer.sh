@@ -45,10 +45,11 @@ if [ "$(printf '%s\n%s\n' "$needs_glibc" "$max_glibc" | sort -V | tail -1)" != "
 fi
 
 mkdir -p "$dist"
+dist="$(cd "$dist" && pwd)"  # absolute: the zip below runs from the staging folder
 rm -f "$dist/$zip_name"
 # `zip` keeps the executable bit; fall back to Python's zipfile (which also stores Unix modes) when it is missing.
 if command -v zip >/dev/null 2>&1; then
-  (cd "$stage" && zip -q -9 -X -r "$OLDPWD/$dist/$zip_name" extensions)
+  (cd "$stage" && zip -q -9 -X -r "$dist/$zip_name" extensions)
 else
   python3 - "$stage" "$dist/$zip_name" <<'PY'
 import os, sys, zipfile
