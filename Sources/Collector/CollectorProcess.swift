@@ -82,8 +82,12 @@ public enum CollectorProcess {
             // One invocation makes ~8 records; committing them together instead of one transaction per wake-up
             // cuts the WAL writes and the CPU the store takes from the function. The dashboard sees rows 20 ms later.
             options.commitDelayMs = 20
+            // Opened on the writer thread: creating the store (several fsyncs) stays off the cold-start path.
+            let log = logger
             do {
-                recorder = try Recorder(path: path, options: options)
+                recorder = try Recorder(openingInBackground: path, options: options) { error in
+                    log.error("the store at \(path) cannot be used (\(error)); running without a store")
+                }
             } catch {
                 logger.error("the store at \(path) cannot be used (\(error)); running without a store")
             }

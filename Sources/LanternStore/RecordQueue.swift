@@ -20,6 +20,8 @@ final class RecordQueue: Sendable {
         var writerLingering = false
         var closing = false
         var closed = false
+        /// Why the store never opened (background open): every flush reports it.
+        var openError: StoreError?
         var flushWaiters: [FlushWaiter] = []
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -143,6 +145,7 @@ final class RecordQueue: Sendable {
     func flush() async -> Result<Void, StoreError> {
         await withCheckedContinuation { continuation in
             let immediate: Result<Void, StoreError>? = state.withLock { state in
+                if let error = state.openError { return .failure(error) }
                 if state.processed >= state.statistics.accepted { return .success(()) }
                 if state.closed {
                     return .failure(StoreError(code: .closed, message: "the recorder closed before these records were written"))
@@ -176,18 +179,32 @@ final class RecordQueue: Sendable {
         nudge()
     }
 
+    /// The store could not be opened: everything taken so far and everything later is dropped and counted,
+    /// and whoever waits for a flush or close is answered.
+    func openFailed(_ error: StoreError) {
+        state.withLock { state in
+            state.closing = true
+            state.openError = error
+            state.statistics.dropped += state.pending.count
+            state.statistics.droppedFailedWrites += state.pending.count
+            state.statistics.lastError = error
+            state.processed += state.pending.count
+            state.pending.removeAll()
+        }
+        didClose()
+    }
+
     /// Called by the writer thread as its very last act.
     func didClose() {
-        let (closeWaiters, flushWaiters) = state.withLock { state in
+        let (closeWaiters, flushWaiters, openError) = state.withLock { state in
             state.closed = true
-            let waiters = (state.closeWaiters, state.flushWaiters)
+            let waiters = (state.closeWaiters, state.flushWaiters, state.openError)
             state.closeWaiters = []
             state.flushWaiters = []
             return waiters
         }
-        for waiter in flushWaiters {
-            waiter.continuation.resume(returning: .failure(StoreError(code: .closed, message: "the recorder closed")))
-        }
+        let error = openError ?? StoreError(code: .closed, message: "the recorder closed")
+        for waiter in flushWaiters { waiter.continuation.resume(returning: .failure(error)) }
         for waiter in closeWaiters { waiter.resume() }
     }
 }

@@ -15,14 +15,43 @@ public final class Recorder: Sendable {
     /// Throws for an unusable path, a foreign SQLite file, or a store with a newer schema (left unchanged).
     public init(path: String, options: Options = .init()) throws(StoreError) {
         self.path = path
+        let connection = try Self.open(path: path, options: options)
+        queue = RecordQueue(maxQueue: options.maxQueue)
+        let writer = try RecordWriter(connection: connection, queue: queue, options: options)
+        try WriterThread.start { writer.run() }
+    }
+
+    /// Starts the writer thread, which opens (or creates) the store itself: the caller does not wait for
+    /// the file (creating a store costs several fsyncs, ~10 ms on a cold start) and `record()` works at once.
+    /// When the store cannot be used, `onFailure` gets the error (on the writer thread), and the records,
+    /// those already taken and all later ones, are dropped and counted.
+    public init(
+        openingInBackground path: String, options: Options = .init(),
+        onFailure: @escaping @Sendable (StoreError) -> Void
+    ) throws(StoreError) {
+        self.path = path
+        let queue = RecordQueue(maxQueue: options.maxQueue)
+        self.queue = queue
+        try WriterThread.start {
+            let writer: RecordWriter
+            do throws(StoreError) {
+                writer = try RecordWriter(connection: Self.open(path: path, options: options), queue: queue, options: options)
+            } catch {
+                queue.openFailed(error)
+                onFailure(error)
+                return
+            }
+            writer.run()
+        }
+    }
+
+    private static func open(path: String, options: Options) throws(StoreError) -> Connection {
         let connection = try StoreSchema.openForWriting(path: path, busyTimeoutMs: options.busyTimeoutMs)
         if let maxStoreBytes = options.maxStoreBytes {
             let pageSize = try connection.scalar("PRAGMA page_size").int64 ?? 4096
             try connection.execute("PRAGMA max_page_count = \(max(1, Int64(maxStoreBytes) / pageSize))")
         }
-        queue = RecordQueue(maxQueue: options.maxQueue)
-        let writer = try RecordWriter(connection: connection, queue: queue, options: options)
-        try WriterThread.start(writer)
+        return connection
     }
 
     deinit { queue.beginClosing() }
@@ -46,22 +75,27 @@ public final class Recorder: Sendable {
 
 /// Starts the dedicated writer thread (a plain pthread: Dispatch's pool is for short work, this loop lives long).
 enum WriterThread {
-    static func start(_ writer: RecordWriter) throws(StoreError) {
-        // Ownership of `writer` (and its connection) moves to the new thread: nothing else keeps a reference,
-        // which is why passing it as a raw pointer is safe without Sendable.
-        let box = Unmanaged.passRetained(writer).toOpaque()
+    /// Runs `body` on a new detached thread. Ownership of what `body` captures (the writer and its
+    /// connection) moves to that thread: nothing else keeps a reference, which is why passing the closure
+    /// as a raw pointer is safe.
+    static func start(_ body: sending @escaping () -> Void) throws(StoreError) {
+        final class Body {
+            let run: () -> Void
+            init(_ run: @escaping () -> Void) { self.run = run }
+        }
+        let box = Unmanaged.passRetained(Body(body)).toOpaque()
         #if canImport(Glibc)
         var thread = pthread_t()
         #else
         var thread: pthread_t?
         #endif
         let result = pthread_create(&thread, nil, { raw in
-            let writer = Unmanaged<RecordWriter>.fromOpaque(raw!).takeRetainedValue()
-            writer.run()
+            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+            body.run()
             return nil
         }, box)
         guard result == 0 else {
-            Unmanaged<RecordWriter>.fromOpaque(box).release()
+            Unmanaged<Body>.fromOpaque(box).release()
             throw StoreError(code: .other, message: "cannot start the store writer thread (pthread_create: \(result))")
         }
         #if canImport(Glibc)

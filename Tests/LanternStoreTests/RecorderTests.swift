@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 @testable import LanternStore
@@ -109,6 +110,34 @@ struct RecorderTests {
         await recorder.close()
         #expect(recorder.statistics.committed == 6 && recorder.statistics.batches == 2)
         #expect(try History(path: path).count(.invocations) == 6)
+    }
+
+    @Test("opening in the background: records taken before the store exists are committed")
+    func backgroundOpen() async throws {
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(openingInBackground: path, options: StoreFixtures.quietOptions()) { error in
+            Issue.record("unexpected open failure: \(error)")
+        }
+        for index in 0..<50 { recorder.record(.invocation(StoreFixtures.invocation("r\(index)", at: Int64(index)))) }
+        try await recorder.flush()
+        #expect(recorder.statistics.committed == 50)
+        await recorder.close()
+        #expect(try History(path: path).count(.invocations) == 50)
+    }
+
+    @Test("opening in the background, unusable path: the error is reported once, records are dropped and counted")
+    func backgroundOpenFailure() async throws {
+        let failures = Mutex<[StoreError]>([])
+        let recorder = try Recorder(openingInBackground: "/nonexistent-dir/lantern.db", options: StoreFixtures.quietOptions()) {
+            error in failures.withLock { $0.append(error) }
+        }
+        recorder.record(.invocation(StoreFixtures.invocation("early", at: 1)))
+        await #expect(throws: StoreError.self) { try await recorder.flush() }
+        #expect(failures.withLock { $0.count } == 1)
+        #expect(failures.withLock { $0.first?.code } == .cannotOpen)
+        #expect(recorder.record(.invocation(StoreFixtures.invocation("late", at: 2))) == false)
+        #expect(recorder.statistics.dropped == 2 && recorder.statistics.committed == 0)
+        await recorder.close()
     }
 
     @Test("a path whose directory cannot be written is a reported error, not a crash")
