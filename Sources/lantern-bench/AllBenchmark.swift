@@ -128,6 +128,11 @@ struct AllBenchmark: AsyncParsableCommand {
             rows.append(ResultRow(
                 scenario: "overhead", metric: "\(run.setup.label): post-runtime p50 / p99",
                 value: "\(fixed(run.postRuntimeMs.p50, 3)) / \(fixed(run.postRuntimeMs.p99, 3)) ms"))
+            if let cpu = run.extensionCPUMsPerInvoke {
+                rows.append(ResultRow(
+                    scenario: "overhead", metric: "\(run.setup.label): extension CPU (user + system) per invoke",
+                    value: "\(fixed(cpu, 3)) ms"))
+            }
         }
         if let floor = overhead.run(.noop), let collector = overhead.run(.collector) {
             let p50 = collector.postRuntimeMs.p50 - floor.postRuntimeMs.p50

@@ -4,6 +4,7 @@
 // response to release) from the emulator's REPORT line.
 
 import ArgumentParser
+import Foundation
 import AsyncHTTPClient
 
 /// Post-runtime overhead benchmark.
@@ -27,6 +28,8 @@ struct OverheadBenchmark: AsyncParsableCommand {
         var callerMs: Percentiles
         var postRuntimeMs: Percentiles
         var shutdownMs: Double?
+        /// The extension's CPU time (user + system, all its threads) per measured invoke; nil without one.
+        var extensionCPUMsPerInvoke: Double?
     }
 
     struct Result: Sendable, Codable {
@@ -41,6 +44,7 @@ struct OverheadBenchmark: AsyncParsableCommand {
             for run in runs {
                 var line = "  \(run.setup.label.padding(18)) caller p50 \(fixed(run.callerMs.p50)) ms  p95 \(fixed(run.callerMs.p95)) ms  p99 \(fixed(run.callerMs.p99)) ms"
                 line += "   post-runtime p50 \(fixed(run.postRuntimeMs.p50, 3)) ms  p99 \(fixed(run.postRuntimeMs.p99, 3)) ms"
+                if let cpu = run.extensionCPUMsPerInvoke { line += "   extension CPU \(fixed(cpu, 3)) ms/invoke" }
                 if let floor, run.setup != .noop {
                     line += "   vs no-op: caller p50 ×\(fixed(run.callerMs.p50 / floor.callerMs.p50)), post-runtime p50 \(signed(run.postRuntimeMs.p50 - floor.postRuntimeMs.p50)) ms, p99 \(signed(run.postRuntimeMs.p99 - floor.postRuntimeMs.p99)) ms"
                 }
@@ -59,10 +63,15 @@ struct OverheadBenchmark: AsyncParsableCommand {
                     binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil)
                 let run = try await sandbox.use { sandbox in
                     var caller: [Double] = []
+                    let pid = setup.fileName.flatMap { sandbox.extensionPID($0) }
+                    var cpuBefore: Double?
                     for index in 0..<(warmup + invokes) {
+                        if index == warmup { cpuBefore = pid.flatMap(cpuMilliseconds) }
                         let ms = try await sandbox.invoke(client)
                         if index >= warmup { caller.append(ms) }
                     }
+                    // Read before the REPORT wait and the stop: only the measured invokes count.
+                    let cpuAfter = pid.flatMap(cpuMilliseconds)
                     let reports = try await sandbox.waitForLines("REPORT", count: warmup + invokes)
                     let post = reports.suffix(invokes).compactMap { field("Post Runtime Duration", in: $0) }
                     guard post.count == invokes else { throw BenchFailure("REPORT lines lack Post Runtime Duration") }
@@ -70,7 +79,10 @@ struct OverheadBenchmark: AsyncParsableCommand {
                     let shutdown = setup.fileName.flatMap { name in
                         sandbox.lines("SHUTDOWN \(name) exited").first.flatMap(millisecondsFigure)
                     }
-                    return Run(setup: setup, callerMs: Percentiles(caller), postRuntimeMs: Percentiles(post), shutdownMs: shutdown)
+                    var cpu: Double?
+                    if let cpuBefore, let cpuAfter { cpu = (cpuAfter - cpuBefore) / Double(invokes) }
+                    return Run(setup: setup, callerMs: Percentiles(caller), postRuntimeMs: Percentiles(post), shutdownMs: shutdown,
+                               extensionCPUMsPerInvoke: cpu)
                 }
                 runs.append(run)
                 sandbox.removeFiles()
@@ -84,4 +96,14 @@ func signed(_ value: Double, _ decimals: Int = 3) -> String { (value >= 0 ? "+" 
 
 extension String {
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+/// User + system CPU time of process `pid` so far (all threads), from /proc/PID/stat, in milliseconds.
+func cpuMilliseconds(_ pid: pid_t) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return nil }
+    // After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
