@@ -63,10 +63,14 @@ struct OverheadBenchmark: AsyncParsableCommand {
                     binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil)
                 let run = try await sandbox.use { sandbox in
                     var caller: [Double] = []
-                    let pid = setup.fileName.flatMap { sandbox.extensionPID($0) }
+                    // Looked up after the warm-up: the emulator may start the extension with the first invoke.
+                    var pid: pid_t?
                     var cpuBefore: Double?
                     for index in 0..<(warmup + invokes) {
-                        if index == warmup { cpuBefore = pid.flatMap(cpuMilliseconds) }
+                        if index == warmup {
+                            pid = setup.fileName.flatMap { sandbox.extensionPID($0) }
+                            cpuBefore = pid.flatMap(cpuMilliseconds)
+                        }
                         let ms = try await sandbox.invoke(client)
                         if index >= warmup { caller.append(ms) }
                     }
