@@ -48,7 +48,8 @@ struct AllBenchmark: AsyncParsableCommand {
         // The layer first: its binary (static stdlib, -Osize) is what ships, so memory is measured on it too.
         let layer = try LayerSize.measure(packageLayer: packageLayer, zip: self.layer)
         section(["layer: built \(layer.builtBytes.map(String.init) ?? "?") B, stripped \(layer.strippedBytes.map(String.init) ?? "?") B, zip \(layer.zipBytes.map(String.init) ?? "n/a") B (\(layer.note))"])
-        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10)
+        // Post-runtime and CPU on the binary that ships, when there is one.
+        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10, collector: layer.builtPath)
         section(overhead.summary)
         let coldstart = try await ColdStartBenchmark.measure(starts: starts)
         section(coldstart.summary)
@@ -216,6 +217,7 @@ struct AllBenchmark: AsyncParsableCommand {
         }
         lines.append("")
         lines.append("Layer figures: \(report.layer.note).")
+        lines.append("Overhead (post-runtime, CPU) measured on: \(report.overhead.collectorBinary).")
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -15,10 +15,12 @@ struct OverheadBenchmark: AsyncParsableCommand {
 
     @Option(help: "Sequential invokes per run (after the warm-up).") var invokes = 200
     @Option(help: "Warm-up invokes per run (not counted).") var warmup = 10
+    @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
+    var collector: String?
 
     func run() async throws {
         guard invokes > 0, warmup >= 0 else { throw ValidationError("--invokes must be positive, --warmup not negative") }
-        let result = try await Self.measure(invokes: invokes, warmup: warmup)
+        let result = try await Self.measure(invokes: invokes, warmup: warmup, collector: collector)
         for line in result.summary { print(line) }
     }
 
@@ -34,12 +36,14 @@ struct OverheadBenchmark: AsyncParsableCommand {
 
     struct Result: Sendable, Codable {
         var invokes: Int
+        /// The lantern-extension binary measured.
+        var collectorBinary: String
         var runs: [Run]
 
         func run(_ setup: ExtensionSetup) -> Run? { runs.first { $0.setup == setup } }
 
         var summary: [String] {
-            var lines = ["overhead: \(invokes) sequential invokes per run (sample function, kind success, sleepMs 0)"]
+            var lines = ["overhead: \(invokes) sequential invokes per run (sample function, kind success, sleepMs 0; lantern-extension = \(collectorBinary))"]
             let floor = run(.noop)
             for run in runs {
                 var line = "  \(run.setup.label.padding(18)) caller p50 \(fixed(run.callerMs.p50)) ms  p95 \(fixed(run.callerMs.p95)) ms  p99 \(fixed(run.callerMs.p99)) ms"
@@ -54,8 +58,12 @@ struct OverheadBenchmark: AsyncParsableCommand {
         }
     }
 
-    static func measure(invokes: Int, warmup: Int) async throws -> Result {
-        let binaries = try BenchBinaries.locate()
+    static func measure(invokes: Int, warmup: Int, collector: String? = nil) async throws -> Result {
+        var binaries = try BenchBinaries.locate()
+        if let collector {
+            guard FileManager.default.isExecutableFile(atPath: collector) else { throw BenchFailure("\(collector) is not executable") }
+            binaries.collector = collector
+        }
         return try await withBenchPeers { apm, client in
             var runs: [Run] = []
             for setup in ExtensionSetup.allCases {
@@ -91,7 +99,7 @@ struct OverheadBenchmark: AsyncParsableCommand {
                 runs.append(run)
                 sandbox.removeFiles()
             }
-            return Result(invokes: invokes, runs: runs)
+            return Result(invokes: invokes, collectorBinary: binaries.collector, runs: runs)
         }
     }
 }
