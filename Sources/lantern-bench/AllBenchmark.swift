@@ -48,12 +48,13 @@ struct AllBenchmark: AsyncParsableCommand {
         // The layer first: its binary (static stdlib, -Osize) is what ships, so memory is measured on it too.
         let layer = try LayerSize.measure(packageLayer: packageLayer, zip: self.layer)
         section(["layer: built \(layer.builtBytes.map(String.init) ?? "?") B, stripped \(layer.strippedBytes.map(String.init) ?? "?") B, zip \(layer.zipBytes.map(String.init) ?? "n/a") B (\(layer.note))"])
-        // Post-runtime and CPU on the binary that ships, when there is one.
-        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10, collector: layer.builtPath)
+        // Timings on the binary that ships, when there is one (memory is measured on both below).
+        let shipped = layer.builtPath
+        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10, collector: shipped)
         section(overhead.summary)
-        let coldstart = try await ColdStartBenchmark.measure(starts: starts)
+        let coldstart = try await ColdStartBenchmark.measure(starts: starts, collector: shipped)
         section(coldstart.summary)
-        let shutdown = try await ShutdownBenchmark.measure(runs: 10)
+        let shutdown = try await ShutdownBenchmark.measure(runs: 10, collector: shipped)
         section(shutdown.summary)
         let memory = try await MemoryBenchmark.measure(rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16)
         section(memory.summary)
@@ -63,7 +64,7 @@ struct AllBenchmark: AsyncParsableCommand {
                 rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16, collector: path)
             section(layerMemory?.summary ?? [])
         }
-        let hang = try await HangBenchmark.measure(invokes: 20)
+        let hang = try await HangBenchmark.measure(invokes: 20, collector: shipped)
         section(hang.summary)
         let intake = try await IntakeBenchmark.measure(requests: 2_000, eventsPerRequest: 20, concurrency: 8)
         section([intake.summary])
@@ -217,7 +218,7 @@ struct AllBenchmark: AsyncParsableCommand {
         }
         lines.append("")
         lines.append("Layer figures: \(report.layer.note).")
-        lines.append("Overhead (post-runtime, CPU) measured on: \(report.overhead.collectorBinary).")
+        lines.append("lantern-extension in overhead, coldstart, shutdown and hang: \(report.overhead.collectorBinary).")
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -11,10 +11,12 @@ struct ColdStartBenchmark: AsyncParsableCommand {
         abstract: "Extension spawn → register and → first next (median of many starts), and SHUTDOWN → exit when idle.")
 
     @Option(help: "Starts of each extension.") var starts = 20
+    @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
+    var collector: String?
 
     func run() async throws {
         guard starts > 0 else { throw ValidationError("--starts must be positive") }
-        let result = try await Self.measure(starts: starts)
+        let result = try await Self.measure(starts: starts, collector: collector)
         for line in result.summary { print(line) }
     }
 
@@ -44,8 +46,8 @@ struct ColdStartBenchmark: AsyncParsableCommand {
         }
     }
 
-    static func measure(starts: Int) async throws -> Result {
-        let binaries = try BenchBinaries.locate()
+    static func measure(starts: Int, collector: String? = nil) async throws -> Result {
+        let binaries = try BenchBinaries.locate(collector: collector)
         let setups: [ExtensionSetup] = [.noop, .collector]
         return try await withBenchPeers { apm, _ in
             var register: [ExtensionSetup: [Double]] = [:]

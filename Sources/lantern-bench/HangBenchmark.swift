@@ -13,10 +13,12 @@ struct HangBenchmark: AsyncParsableCommand {
         commandName: "hang", abstract: "Post-runtime time per invoke of lantern-extension while the APM Server never answers.")
 
     @Option(help: "Sequential invokes.") var invokes = 20
+    @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
+    var collector: String?
 
     func run() async throws {
         guard invokes > 1 else { throw ValidationError("--invokes must be at least 2") }
-        let result = try await Self.measure(invokes: invokes)
+        let result = try await Self.measure(invokes: invokes, collector: collector)
         for line in result.summary { print(line) }
     }
 
@@ -36,8 +38,8 @@ struct HangBenchmark: AsyncParsableCommand {
         }
     }
 
-    static func measure(invokes: Int) async throws -> Result {
-        let binaries = try BenchBinaries.locate()
+    static func measure(invokes: Int, collector: String? = nil) async throws -> Result {
+        let binaries = try BenchBinaries.locate(collector: collector)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // No handlers: requests are read and dropped, no response ever goes out, connections stay open.

@@ -59,11 +59,7 @@ struct OverheadBenchmark: AsyncParsableCommand {
     }
 
     static func measure(invokes: Int, warmup: Int, collector: String? = nil) async throws -> Result {
-        var binaries = try BenchBinaries.locate()
-        if let collector {
-            guard FileManager.default.isExecutableFile(atPath: collector) else { throw BenchFailure("\(collector) is not executable") }
-            binaries.collector = collector
-        }
+        let binaries = try BenchBinaries.locate(collector: collector)
         return try await withBenchPeers { apm, client in
             var runs: [Run] = []
             for setup in ExtensionSetup.allCases {

@@ -43,7 +43,8 @@ struct BenchBinaries: Sendable {
     var collector: String
     var noop: String
 
-    static func locate() throws -> BenchBinaries {
+    /// The binaries beside lantern-bench; `collector` replaces lantern-extension (e.g. the layer's binary).
+    static func locate(collector: String? = nil) throws -> BenchBinaries {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let dir = URL(fileURLWithPath: exe).deletingLastPathComponent().path
         let found = BenchBinaries(
@@ -51,7 +52,11 @@ struct BenchBinaries: Sendable {
         for path in [found.lantern, found.collector, found.noop] where !FileManager.default.isExecutableFile(atPath: path) {
             throw BenchFailure("\(path) is missing: build every product first (swift build -c release)")
         }
-        return found
+        guard let collector else { return found }
+        guard FileManager.default.isExecutableFile(atPath: collector) else { throw BenchFailure("\(collector) is not executable") }
+        var chosen = found
+        chosen.collector = collector
+        return chosen
     }
 
     func path(of setup: ExtensionSetup) -> String? {

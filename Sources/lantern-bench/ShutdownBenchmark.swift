@@ -11,10 +11,12 @@ struct ShutdownBenchmark: AsyncParsableCommand {
         commandName: "shutdown", abstract: "SHUTDOWN → exit of lantern-extension (and the no-op extension) with nothing pending.")
 
     @Option(help: "Runs per extension.") var runs = 10
+    @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
+    var collector: String?
 
     func run() async throws {
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        let result = try await Self.measure(runs: runs)
+        let result = try await Self.measure(runs: runs, collector: collector)
         for line in result.summary { print(line) }
     }
 
@@ -32,8 +34,8 @@ struct ShutdownBenchmark: AsyncParsableCommand {
         }
     }
 
-    static func measure(runs: Int) async throws -> Result {
-        let binaries = try BenchBinaries.locate()
+    static func measure(runs: Int, collector: String? = nil) async throws -> Result {
+        let binaries = try BenchBinaries.locate(collector: collector)
         return try await withBenchPeers { apm, client in
             var figures: [ExtensionSetup: [Double]] = [:]
             for _ in 0..<runs {
