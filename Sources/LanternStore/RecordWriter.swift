@@ -92,7 +92,7 @@ final class RecordWriter {
         var wroteLogs = false
         do {
             try writeDropReport(rev: rev)
-            for record in batch {
+            for (record, count) in Self.coalesced(batch) {
                 let (sql, bindings) = RecordStatements.sql(for: record, rev: rev)
                 do {
                     let statement = try statement(for: record, sql: sql)
@@ -100,7 +100,7 @@ final class RecordWriter {
                     _ = try statement.step()
                 } catch where error.code == .constraint {
                     // One bad record (e.g. a value outside a CHECK list) must not sink the whole batch.
-                    rejected += 1
+                    rejected += count
                     report(error, context: "record refused by the store")
                     continue
                 }
@@ -125,6 +125,29 @@ final class RecordWriter {
     }
 
     private var pendingDropReport: Int?
+
+    /// The batch with each request's invocation facts folded into one upsert at the place of its first
+    /// (an invocation makes ~8 facts, which a commit delay puts in one batch), with how many records each
+    /// written record stands for. The stored row is the same as from upserting them one by one.
+    static func coalesced(_ batch: ArraySlice<StoreRecord>) -> [(record: StoreRecord, count: Int)] {
+        var out: [(record: StoreRecord, count: Int)] = []
+        out.reserveCapacity(batch.count)
+        var slot: [String: Int] = [:]
+        for record in batch {
+            guard case .invocation(let fact) = record else {
+                out.append((record, 1))
+                continue
+            }
+            if let index = slot[fact.requestID], case .invocation(var merged) = out[index].record {
+                merged.absorb(fact)
+                out[index] = (.invocation(merged), out[index].count + 1)
+            } else {
+                slot[fact.requestID] = out.count
+                out.append((record, 1))
+            }
+        }
+        return out
+    }
 
     /// Prepared statements by record kind: cheaper than looking up the cache by SQL text on every record.
     private var statements: [Statement?] = Array(repeating: nil, count: 7)

@@ -248,3 +248,37 @@ public struct LifecycleEvent: Sendable, Equatable {
         self.detail = detail
     }
 }
+
+extension InvocationFact {
+    /// Folds a later fact for the same request into this one, as the store's upsert would: a later non-nil
+    /// value wins, nil keeps, counters add.
+    mutating func absorb(_ later: InvocationFact) {
+        environmentID = later.environmentID ?? environmentID
+        functionARN = later.functionARN ?? functionARN
+        invokedAt = later.invokedAt ?? invokedAt
+        deadlineAt = later.deadlineAt ?? deadlineAt
+        timeoutMs = later.timeoutMs ?? timeoutMs
+        traceID = later.traceID ?? traceID
+        coldStart = later.coldStart ?? coldStart
+        startedAt = later.startedAt ?? startedAt
+        runtimeDoneAt = later.runtimeDoneAt ?? runtimeDoneAt
+        status = later.status ?? status
+        errorType = later.errorType ?? errorType
+        runtimeDurationMs = later.runtimeDurationMs ?? runtimeDurationMs
+        producedBytes = later.producedBytes ?? producedBytes
+        responseAt = later.responseAt ?? responseAt
+        agentFlushedAt = later.agentFlushedAt ?? agentFlushedAt
+        flushReason = later.flushReason ?? flushReason
+        releasedAt = later.releasedAt ?? releasedAt
+        durationMs = later.durationMs ?? durationMs
+        billedDurationMs = later.billedDurationMs ?? billedDurationMs
+        memorySizeMB = later.memorySizeMB ?? memorySizeMB
+        maxMemoryUsedMB = later.maxMemoryUsedMB ?? maxMemoryUsedMB
+        initDurationMs = later.initDurationMs ?? initDurationMs
+        reportStatus = later.reportStatus ?? reportStatus
+        transactionID = later.transactionID ?? transactionID
+        agentEvents += later.agentEvents
+        agentBytes += later.agentBytes
+        logLines += later.logLines
+    }
+}

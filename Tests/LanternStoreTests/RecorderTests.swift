@@ -272,6 +272,61 @@ struct RecorderTests {
         #expect(try history.flushes().count == 1)
     }
 
+    @Test("one request's facts folded into one upsert store the same row as upserting them one by one")
+    func coalescedFactsMatchSeparateUpserts() async throws {
+        var facts: [InvocationFact] = []
+        var invoke = StoreFixtures.invocation("r1", at: 10, status: nil)
+        invoke.agentBytes = 100
+        facts.append(invoke)
+        var agent = InvocationFact(requestID: "r1")
+        agent.agentEvents = 3
+        agent.agentBytes = 40
+        agent.agentFlushedAt = 20
+        facts.append(agent)
+        facts.append(StoreFixtures.invocation("r2", at: 15))
+        var done = InvocationFact(requestID: "r1")
+        done.status = .error
+        done.errorType = "Boom"
+        done.logLines = 2
+        facts.append(done)
+        var report = InvocationFact(requestID: "r1")
+        report.status = .timeout
+        report.durationMs = 12.5
+        report.agentBytes = 1
+        facts.append(report)
+
+        // One transaction (a commit delay gathers them) versus one transaction per fact.
+        let together = try StoreFixtures.storePath()
+        var options = StoreFixtures.quietOptions()
+        options.commitDelayMs = 60_000
+        let gathered = try Recorder(path: together, options: options)
+        for fact in facts { gathered.record(.invocation(fact)) }
+        await gathered.close()
+        #expect(gathered.statistics.batches == 1 && gathered.statistics.committed == facts.count)
+
+        let apart = try StoreFixtures.storePath()
+        let separate = try Recorder(path: apart, options: StoreFixtures.quietOptions())
+        for fact in facts {
+            separate.record(.invocation(fact))
+            try await separate.flush()
+        }
+        await separate.close()
+        #expect(separate.statistics.batches == facts.count)
+
+        func rows(_ path: String) throws -> [[String: String]] {
+            let connection = try Connection(path: path, mode: .readOnly)
+            defer { connection.close() }
+            let columns = RecordStatements.invocationColumns
+            return try connection.rows("SELECT \(columns.joined(separator: ", ")) FROM invocations ORDER BY request_id").map { row in
+                Dictionary(uniqueKeysWithValues: columns.indices.map { (columns[$0], "\(row[$0])") })
+            }
+        }
+        let merged = try rows(together)
+        #expect(merged == (try rows(apart)))
+        #expect(merged.first?["agent_bytes"] == "\(SQLValue.integer(141))")
+        #expect(RecordWriter.coalesced(facts.map { .invocation($0) }[...]).map(\.count) == [4, 1])
+    }
+
     @Test("log retention keeps the newest rows")
     func logRetention() async throws {
         let path = try StoreFixtures.storePath()
