@@ -65,6 +65,7 @@ struct Session {
     var lastTotalsStart: ContinuousClock.Instant?
     var lastOpenAttempt: ContinuousClock.Instant?
     var worker: TotalsWorker
+    let searcher: SearchWorker
     var storeError: String?
     var lastChangeSeen = ContinuousClock.now
 
@@ -73,6 +74,7 @@ struct Session {
         self.renderer = renderer
         self.totalsInterval = totalsInterval
         worker = TotalsWorker(path: path)
+        searcher = SearchWorker(path: path)
     }
 
     mutating func loop(_ terminal: Terminal) -> SessionOutcome {
@@ -109,6 +111,7 @@ struct Session {
                     continue
                 }
                 refreshTotals(&dirty)
+                applySearchAnswer(&dirty)
             }
             if dirty {
                 let (width, height) = terminal.size
@@ -200,17 +203,29 @@ struct Session {
         terminal.draw(renderer.render(snapshot, state, width: width, height: height, storePath: path, status: status))
     }
 
+    /// Starts the search in the background: a term that matches nothing reads the whole tab, and the list must
+    /// keep answering keys meanwhile. The answer is applied by `applySearchAnswer` when it comes.
     private mutating func search(_ term: String, _ direction: SearchDirection) {
-        guard let tail, let snapshot else { return }
+        guard tail != nil, let snapshot else { return }
         let keys = snapshot.rows.keys
         let from = keys.indices.contains(state.position.cursor) ? keys[state.position.cursor] : nil
-        do {
-            if let match = try tail.find(term, in: state, from: from, direction: direction) {
-                state.select(match, visible: keys)
-            } else {
-                state.message = "no \(direction == .older ? "older" : "newer") match for \"\(term)\""
-            }
-        } catch {
+        searcher.start(SearchRequest(term: term, direction: direction, tab: state.tab, filter: state.filter), in: state, from: from)
+        state.message = "searching for \"\(term)\"…"
+    }
+
+    /// A search answer for the list still on screen selects its row (or says there is none); one for a tab or
+    /// filter the user has left since is dropped.
+    private mutating func applySearchAnswer(_ dirty: inout Bool) {
+        guard let (request, result) = searcher.take() else { return }
+        guard request.tab == state.tab, request.filter == state.filter else { return }
+        dirty = true
+        switch result {
+        case .success(.some(let match)):
+            state.message = nil
+            state.select(match, visible: snapshot?.rows.keys ?? [])
+        case .success(.none):
+            state.message = "no \(request.direction == .older ? "older" : "newer") match for \"\(request.term)\""
+        case .failure(let error):
             state.message = "search failed: \(error.message)"
         }
     }

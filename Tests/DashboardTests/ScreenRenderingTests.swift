@@ -1,4 +1,4 @@
-import Dashboard
+@testable import Dashboard
 import Foundation
 import LanternStore
 import Testing
@@ -127,6 +127,41 @@ struct ScreenRenderingTests {
         (text, snapshot) = try screen(path, &state)
         #expect(snapshot.rows.count == 0)
         #expect(text.contains("No invocations match the filter"))
+    }
+
+    @Test("the search worker answers in the background; a newer search replaces an older one's answer")
+    func searchWorkerAnswersInTheBackground() async throws {
+        let dir = try TestPaths.temporaryDirectory("dash-render")
+        let path = try await StoreFixture.known(in: dir)
+        let tail = try StoreTail(path: path)
+        var state = UIState()
+        let keys = try tail.snapshot(state: &state, pageSize: 20).rows.keys
+        let worker = SearchWorker(path: path)
+        func answer() async throws -> (request: SearchRequest, result: Result<RowKey?, DashboardError>)? {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let answer = worker.take() { return answer }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            return nil
+        }
+        let request = SearchRequest(term: "HandledError", direction: .older, tab: .invocations, filter: state.filter)
+        worker.start(request, in: state, from: keys[0])
+        let found = try #require(try await answer())
+        #expect(found.request == request)
+        #expect(try found.result.get() == keys[3])
+        #expect(worker.pending == nil && worker.take() == nil)
+
+        // Two searches in a row: only the second one's answer comes.
+        worker.start(SearchRequest(term: "HandledError", direction: .older, tab: .invocations, filter: state.filter),
+                     in: state, from: keys[0])
+        let second = SearchRequest(term: "no-such-term", direction: .older, tab: .invocations, filter: state.filter)
+        worker.start(second, in: state, from: keys[0])
+        let last = try #require(try await answer())
+        #expect(last.request == second)
+        #expect(try last.result.get() == nil)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(worker.take() == nil)
     }
 
     @Test func searchFindsOlderAndNewerMatches() async throws {
