@@ -15,6 +15,26 @@ zip_name="lantern-extension-${arch}.zip"
 # --no-export-dynamic undoes the stdlib's -export-dynamic, which kept every exported symbol alive (and in
 # .dynsym); --icf=all folds identical functions; -no-pie resolves relocations at link time (no .rela.dyn,
 # fewer pages touched at start). Measured one at a time in docs/layer.md.
+# SQLite and zlib are linked statically too: whether a Lambda image carries libsqlite3.so.0 and libz.so.1 is
+# not promised anywhere, and a missing one would stop the extension (and the function's init) from starting.
+# CSQLite finds SQLite through pkg-config; a sqlite3.pc whose only library folder holds the two archives makes
+# both `-lsqlite3` and `-lz` resolve to them. What remains dynamic is libc, libm, libstdc++ and libgcc_s.
+static_libs="$(mktemp -d)"
+trap 'rm -rf "$static_libs"' EXIT
+for lib in libsqlite3.a libz.a; do
+  archive="$(gcc -print-file-name="$lib")"
+  [ -f "$archive" ] || { echo "package-layer: $lib not found (apt-get install libsqlite3-dev zlib1g-dev)" >&2; exit 1; }
+  ln -s "$archive" "$static_libs/$lib"
+done
+cat > "$static_libs/sqlite3.pc" <<PC
+Name: SQLite
+Description: SQLite, linked statically into the layer binary
+Version: $(pkg-config --modversion sqlite3 2>/dev/null || echo 3)
+Libs: -L$static_libs -lsqlite3 -lm
+Cflags:
+PC
+export PKG_CONFIG_PATH="$static_libs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+
 flags=(-c release --product lantern-extension --static-swift-stdlib --scratch-path "$scratch"
   -Xswiftc -Osize -Xswiftc -Xclang-linker -Xswiftc -no-pie
   -Xlinker --gc-sections -Xlinker --no-export-dynamic -Xlinker --icf=all)
@@ -23,7 +43,7 @@ bin_dir="$(swift build "${flags[@]}" --show-bin-path)"
 built="$bin_dir/lantern-extension"
 
 stage="$(mktemp -d)"
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$static_libs"' EXIT
 mkdir -p "$stage/extensions"
 strip -o "$stage/extensions/lantern-extension" "$built"
 chmod 755 "$stage/extensions/lantern-extension"
@@ -31,6 +51,12 @@ chmod 755 "$stage/extensions/lantern-extension"
 # The layer must not need the toolchain: no libswift*.so may remain among the dynamic dependencies.
 if ldd "$stage/extensions/lantern-extension" | grep -q 'libswift'; then
   echo "package-layer: lantern-extension still links Swift runtime libraries dynamically:" >&2
+  ldd "$stage/extensions/lantern-extension" >&2
+  exit 1
+fi
+
+if ldd "$stage/extensions/lantern-extension" | grep -qE 'libsqlite3|libz\.so'; then
+  echo "package-layer: lantern-extension still links SQLite or zlib dynamically:" >&2
   ldd "$stage/extensions/lantern-extension" >&2
   exit 1
 fi
