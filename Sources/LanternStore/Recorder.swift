@@ -37,8 +37,9 @@ public final class Recorder: Sendable {
             do throws(StoreError) {
                 writer = try RecordWriter(connection: Self.open(path: path, options: options), queue: queue, options: options)
             } catch {
-                queue.openFailed(error)
+                // Reported before the waiters are answered, so whoever sees `flush()` fail also sees the report.
                 onFailure(error)
+                queue.openFailed(error)
                 return
             }
             writer.run()
