@@ -124,10 +124,8 @@ extension String {
 
 /// User + system CPU time of process `pid` so far (all threads), from /proc/PID/stat, in milliseconds.
 func cpuMilliseconds(_ pid: pid_t) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
-    // After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
-    let fields = stat[stat.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    // utime and stime are fields 14 and 15 of proc(5), 11 and 12 after the command name.
+    guard let fields = procStatFields(pid), fields.count > 12,
+          let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
     return (user + system) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
 }

@@ -197,11 +197,8 @@ final class SandboxRun {
         let parent = process.processIdentifier
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for entry in entries {
-            guard let pid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 2, Int32(fields[1]) == parent,
+            // The parent pid is field 4 of proc(5), 1 after the command name.
+            guard let pid = Int32(entry), let fields = procStatFields(pid), fields.count > 2, Int32(fields[1]) == parent,
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
                   exe.hasSuffix("/" + fileName) else { continue }
             return pid
@@ -227,4 +224,12 @@ extension Duration {
     var milliseconds: Double {
         Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
+}
+
+/// The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses): index 0 is
+/// the state, field 3 of proc(5).
+func procStatFields(_ pid: pid_t) -> [Substring]? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return nil }
+    return stat[stat.index(after: close)...].split(separator: " ")
 }
