@@ -14,16 +14,20 @@ zip_name="lantern-extension-${arch}.zip"
 # The static stdlib removes any need for a Swift toolchain in /opt. -Osize and --gc-sections trim the code;
 # --no-export-dynamic undoes the stdlib's -export-dynamic, which kept every exported symbol alive (and in
 # .dynsym); --icf=all folds identical functions; -no-pie resolves relocations at link time (no .rela.dyn,
-# fewer pages touched at start). Measured one at a time in docs/layer.md.
+# fewer pages touched at start). -function-sections (Swift) and -ffunction-sections/-fdata-sections (C, C++:
+# BoringSSL) give every function its own section, so --gc-sections drops unused ones one by one rather than
+# keeping a whole file's code, and the order file below can place them. Measured one at a time in docs/layer.md.
 # SQLite and zlib are linked statically too: whether a Lambda image carries libsqlite3.so.0 and libz.so.1 is
 # not promised anywhere, and a missing one would stop the extension (and the function's init) from starting.
-# CSQLite finds SQLite through pkg-config; a sqlite3.pc whose only library folder holds the two archives makes
-# both `-lsqlite3` and `-lz` resolve to them. What remains dynamic is libc, libm, libstdc++ and libgcc_s.
+# CSQLite finds SQLite through pkg-config; a sqlite3.pc whose only library folder holds the archives puts that
+# folder first on the library path, so `-lsqlite3`, `-lz` and `-lstdc++` resolve to them. libstdc++ inside the
+# binary is the few functions the Swift runtime and BoringSSL use (+66 KB) instead of the whole shared
+# library mapped (1.1 MB of RSS). What remains dynamic is libc, libm and libgcc_s.
 static_libs="$(mktemp -d)"
 trap 'rm -rf "$static_libs"' EXIT
-for lib in libsqlite3.a libz.a; do
+for lib in libsqlite3.a libz.a libstdc++.a; do
   archive="$(gcc -print-file-name="$lib")"
-  [ -f "$archive" ] || { echo "package-layer: $lib not found (apt-get install libsqlite3-dev zlib1g-dev)" >&2; exit 1; }
+  [ -f "$archive" ] || { echo "package-layer: $lib not found (apt-get install libsqlite3-dev zlib1g-dev libstdc++-12-dev)" >&2; exit 1; }
   ln -s "$archive" "$static_libs/$lib"
 done
 cat > "$static_libs/sqlite3.pc" <<PC
@@ -36,11 +40,18 @@ PC
 export PKG_CONFIG_PATH="$static_libs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 
 flags=(-c release --product lantern-extension --static-swift-stdlib --scratch-path "$scratch"
-  -Xswiftc -Osize -Xswiftc -Xclang-linker -Xswiftc -no-pie
-  -Xlinker --gc-sections -Xlinker --no-export-dynamic -Xlinker --icf=all)
-swift build "${flags[@]}"
+  -Xswiftc -Osize -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xswiftc -Xfrontend -Xswiftc -function-sections
+  -Xcc -Os -Xcc -ffunction-sections -Xcc -fdata-sections
+  -Xswiftc -use-ld=lld -Xlinker -T -Xlinker "$PWD/scripts/layer-text.ld" -Xlinker --gc-sections -Xlinker --no-export-dynamic -Xlinker --icf=all)
+# The functions the collector runs, hottest first (scripts/layer-orderfile.sh writes the list): placed
+# together, the pages the kernel maps around each executed one hold more executed code, so RSS falls.
+# lld, because gold ignored --section-ordering-file here; names the binary no longer has are skipped quietly.
+order="$PWD/scripts/lantern-extension.order"
+[ -f "$order" ] && flags+=(-Xlinker "--symbol-ordering-file=$order" -Xlinker --no-warn-symbol-ordering)
 bin_dir="$(swift build "${flags[@]}" --show-bin-path)"
 built="$bin_dir/lantern-extension"
+rm -f "$built"  # relink every time: the build does not know that the order file is an input
+swift build "${flags[@]}"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage" "$static_libs"' EXIT
@@ -55,8 +66,8 @@ if ldd "$stage/extensions/lantern-extension" | grep -q 'libswift'; then
   exit 1
 fi
 
-if ldd "$stage/extensions/lantern-extension" | grep -qE 'libsqlite3|libz\.so'; then
-  echo "package-layer: lantern-extension still links SQLite or zlib dynamically:" >&2
+if ldd "$stage/extensions/lantern-extension" | grep -qE 'libsqlite3|libz\.so|libstdc\+\+'; then
+  echo "package-layer: lantern-extension still links SQLite, zlib or libstdc++ dynamically:" >&2
   ldd "$stage/extensions/lantern-extension" >&2
   exit 1
 fi

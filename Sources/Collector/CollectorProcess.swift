@@ -82,6 +82,9 @@ public enum CollectorProcess {
             // One invocation makes ~8 records; committing them together instead of one transaction per wake-up
             // cuts the WAL writes and the CPU the store takes from the function. The dashboard sees rows 20 ms later.
             options.commitDelayMs = 20
+            // The writer appends; the pages it needs again are the B-trees' right edges and a few index pages.
+            // SQLite's default 2 MB cache would fill with pages never read again and count in the RSS.
+            options.pageCacheKB = 256
             // Opened on the writer thread: creating the store (several fsyncs) stays off the cold-start path.
             let log = logger
             do {

@@ -52,6 +52,9 @@ public final class Recorder: Sendable {
             let pageSize = try connection.scalar("PRAGMA page_size").int64 ?? 4096
             try connection.execute("PRAGMA max_page_count = \(max(1, Int64(maxStoreBytes) / pageSize))")
         }
+        if let pageCacheKB = options.pageCacheKB {
+            try connection.execute("PRAGMA cache_size = -\(max(1, pageCacheKB))")
+        }
         return connection
     }
 

@@ -16,6 +16,8 @@ extension Recorder {
         public var logRetention: Int = 100_000
         /// Cap on the store file size (via `PRAGMA max_page_count`), e.g. for Lambda's small `/tmp`; nil = no cap.
         public var maxStoreBytes: Int? = nil
+        /// Most KiB of SQLite page cache the writer keeps (`PRAGMA cache_size`); nil = SQLite's 2,000 KiB.
+        public var pageCacheKB: Int? = nil
         /// Whether failures are also written as one line to stderr (the collector's log).
         public var logsToStandardError: Bool = true
 

@@ -198,10 +198,17 @@ final class SandboxRun {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
         for entry in entries {
             // The parent pid is field 4 of proc(5), 1 after the command name.
-            guard let pid = Int32(entry), let fields = procStatFields(pid), fields.count > 2, Int32(fields[1]) == parent,
-                  let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"),
-                  exe.hasSuffix("/" + fileName) else { continue }
-            return pid
+            guard let pid = Int32(entry), let fields = procStatFields(pid), fields.count > 2, Int32(fields[1]) == parent
+            else { continue }
+            if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"), exe.hasSuffix("/" + fileName) {
+                return pid
+            }
+            // A wrapper that execs a tool around the extension (valgrind, as scripts/layer-orderfile.sh does):
+            // the extension's path is among the arguments.
+            if let arguments = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+               arguments.split(separator: "\0").contains(where: { $0.hasSuffix("/" + fileName) }) {
+                return pid
+            }
         }
         return nil
     }

@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test(arguments: ["apm:8200", "ftp://host", "http://", "http://host:99999", "http://host:x", "http://u:p@host",
-                      "http://[::1"])
+                      "http://[::1", "http:/host", "http:host", "://host", "http//host"])
     func refusesWhatIsNotABaseURL(_ url: String) {
         #expect(HTTPOrigin(url: url) == nil)
     }
