@@ -103,6 +103,12 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
 PY
 fi
 
+# advzip (Debian's advancecomp) re-encodes the deflate streams with 7-Zip's encoder: still a plain zip, 3% smaller,
+# ~35 s. Optional: without it the layer is zip's -9 output.
+if command -v advzip >/dev/null 2>&1; then
+  advzip -q -z -3 "$dist/$zip_name"
+fi
+
 size() { stat -c %s "$1"; }
 echo "package-layer: built    $built ($(size "$built") bytes)"
 echo "package-layer: stripped extensions/lantern-extension ($(size "$stage/extensions/lantern-extension") bytes)"
