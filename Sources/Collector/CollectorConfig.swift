@@ -157,7 +157,7 @@ extension CollectorConfig {
 
         if let pem = env.string("ELASTIC_APM_LAMBDA_SERVER_CA_CERT_PEM") {
             // Elastic accepts PEM text with literal "\n" sequences (a single-line env value).
-            config.serverCACertPEM = pem.replacing("\\n", with: "\n")
+            config.serverCACertPEM = pem.unescapingNewlines()
         } else if let path = env.string("ELASTIC_APM_SERVER_CA_CERT_FILE") {
             guard let pem = TextFile.read(path) else {
                 throw ConfigError(code: .unreadableFile, variable: "ELASTIC_APM_SERVER_CA_CERT_FILE",

@@ -158,4 +158,12 @@ import Testing
     func logLevels(text: String, level: Logger.Level) {
         #expect(CollectorConfig.logLevel(text) == level)
     }
+
+    @Test("a PEM variable's literal \\n become line breaks; other backslashes stay", arguments: [
+        ("a\\nb", "a\nb"), ("\\n\\n", "\n\n"), ("a\\", "a\\"), ("a\\tb", "a\\tb"), ("a\\\\nb", "a\\\nb"),
+        ("é\\nü", "é\nü"), ("", ""),
+    ])
+    func escapedNewlines(_ pair: (String, String)) {
+        #expect(pair.0.unescapingNewlines() == pair.1)
+    }
 }

@@ -36,7 +36,7 @@ public struct APMServerClient: Sendable {
         var extraRoots: [NIOSSLCertificate] = []
         if let pem = configuration.caCertPEM, !pem.isEmpty {
             // Elastic accepts PEM text with literal "\n" sequences (environment variables cannot hold newlines).
-            let text = pem.replacing("\\n", with: "\n")
+            let text = pem.unescapingNewlines()
             extraRoots += try NIOSSLCertificate.fromPEMBytes(Array(text.utf8))
         }
         if let file = configuration.caCertFile, !file.isEmpty {

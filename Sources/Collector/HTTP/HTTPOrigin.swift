@@ -23,10 +23,12 @@ public struct HTTPOrigin: Sendable, Equatable, CustomStringConvertible {
 
     /// Splits `url`; nil when it is not an absolute http(s) URL with a host.
     public init?(url: String) {
-        guard let separator = url.firstRange(of: "://") else { return nil }
-        let scheme = url[..<separator.lowerBound].lowercased()
+        // The scheme holds no colon, so the first one starts "://". (Not `firstRange(of:)`: see EscapedNewlines.swift
+        // for why the collector stays out of _StringProcessing.)
+        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else { return nil }
+        let scheme = url[..<colon].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
-        let rest = url[separator.upperBound...]
+        let rest = url[url.index(colon, offsetBy: 3)...]
         let endsAuthority: (Character) -> Bool = { $0 == "/" || $0 == "?" || $0 == "#" }
         let authorityEnd = rest.firstIndex(where: endsAuthority) ?? rest.endIndex
         var authority = rest[..<authorityEnd]
