@@ -43,27 +43,14 @@ public enum APMEvents {
         functionARN: String? = nil, functionName: String? = nil, functionVersion: String? = nil
     ) -> ByteBuffer {
         let mebibyte = 1_048_576.0
-        var samples: [String: IntakeJSON] = [
-            "faas.duration": ["value": .double(JSONLine.finite(durationMs))],
-            "faas.billed_duration": ["value": .double(JSONLine.finite(billedDurationMs))],
-            "system.memory.total": ["value": .double(Double(memorySizeMB) * mebibyte)],
-            "system.memory.actual.free": ["value": .double(Double(max(0, memorySizeMB - maxMemoryUsedMB)) * mebibyte)],
-        ]
-        if let initDurationMs { samples["faas.coldstart_duration"] = ["value": .double(JSONLine.finite(initDurationMs))] }
-        if let timeoutMs { samples["faas.timeout"] = ["value": .double(JSONLine.finite(timeoutMs))] }
-        var faas: IntakeJSON = [
-            "execution": .string(requestID),
-            "coldstart": .bool((initDurationMs ?? 0) > 0),
-        ]
-        if let functionARN { faas["id"] = .string(functionARN) }
-        if let functionName { faas["name"] = .string(functionName) }
-        if let functionVersion { faas["version"] = .string(functionVersion) }
-        let metricset: IntakeJSON = [
-            "timestamp": .int(timestampMicros),
-            "faas": faas,
-            "samples": .object(samples),
-        ]
-        return JSONLine.encode(["metricset": metricset] as IntakeJSON)
+        let faas = FaaSFields(
+            execution: requestID, coldstart: (initDurationMs ?? 0) > 0, id: functionARN, name: functionName,
+            version: functionVersion)
+        return JSONLine.encode(MetricsetLine(
+            timestamp: timestampMicros, faas: faas, durationMs: durationMs, billedDurationMs: billedDurationMs,
+            memoryTotalBytes: Double(memorySizeMB) * mebibyte,
+            memoryFreeBytes: Double(max(0, memorySizeMB - maxMemoryUsedMB)) * mebibyte,
+            coldstartDurationMs: initDurationMs, timeoutMs: timeoutMs))
     }
 
     /// What the collector learns from one function log line.
@@ -110,21 +97,10 @@ public enum APMEvents {
         functionName: String? = nil, functionVersion: String? = nil
     ) -> ByteBuffer {
         let fields = logFields(of: message)
-        var faas: IntakeJSON = [:]
-        if let requestID { faas["execution"] = .string(requestID) }
-        if let functionARN { faas["id"] = .string(functionARN) }
-        if let functionName { faas["name"] = .string(functionName) }
-        if let functionVersion { faas["version"] = .string(functionVersion) }
-        var log: IntakeJSON = [
-            "@timestamp": .int(timestampMicros),
-            "message": .string(message),
-            "faas": faas,
-        ]
-        if let level = fields.level { log["log.level"] = .string(level) }
-        if let traceID = fields.traceID { log["trace.id"] = .string(traceID) }
-        if let transactionID = fields.transactionID { log["transaction.id"] = .string(transactionID) }
-        if let spanID = fields.spanID { log["span.id"] = .string(spanID) }
-        return JSONLine.encode(["log": log] as IntakeJSON)
+        let faas = FaaSFields(execution: requestID, id: functionARN, name: functionName, version: functionVersion)
+        return JSONLine.encode(LogEventLine(
+            timestamp: timestampMicros, message: message, faas: faas, level: fields.level, traceID: fields.traceID,
+            transactionID: fields.transactionID, spanID: fields.spanID))
     }
 
     /// A metadata line built from the Lambda environment, used when no agent has sent metadata yet.
