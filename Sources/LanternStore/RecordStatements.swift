@@ -34,21 +34,47 @@ enum RecordStatements {
         "transaction_id", "agent_events", "agent_bytes", "log_lines",
     ]
     static let invocationCounters: Set<String> = ["agent_events", "agent_bytes", "log_lines"]
+    /// Whether `invocationColumns[i + 1]` is a counter.
+    private static let isInvocationCounter = invocationColumns.dropFirst().map { invocationCounters.contains($0) }
 
-    /// Upsert by request id: nil keeps the stored value, counters add up.
-    static let upsertInvocation: String = {
-        let columns = invocationColumns
-        let updates = columns.dropFirst().map { column in
-            invocationCounters.contains(column)
-                ? "\(column) = \(column) + excluded.\(column)"
-                : "\(column) = COALESCE(excluded.\(column), \(column))"
-        }
+    /// Upsert by request id of the columns in `shape` (bit i: `invocationColumns[i + 1]`): the stored values of
+    /// the others stay, counters add up. Only the columns a fact carries are named: SQLite rewrites a row's entry
+    /// in every index over a column the SET list names, so naming all 27 rewrote all seven `invocations` indexes on
+    /// every fact, though most facts (report, flush, log counts) change no indexed column.
+    static func upsertInvocation(shape: UInt32) -> String {
+        let columns = invocationColumns.dropFirst().indices.filter { shape & (1 << ($0 - 1)) != 0 }.map { invocationColumns[$0] }
+        let updates = columns.map { column in
+            invocationCounters.contains(column) ? "\(column) = \(column) + excluded.\(column)" : "\(column) = excluded.\(column)"
+        } + ["rev = excluded.rev"]
         return """
-            INSERT INTO invocations (\(columns.joined(separator: ", ")), rev)
-            VALUES (\((1...columns.count + 1).map { "?\($0)" }.joined(separator: ", ")))
-            ON CONFLICT (request_id) DO UPDATE SET \(updates.joined(separator: ", ")), rev = excluded.rev
+            INSERT INTO invocations (\((["request_id"] + columns + ["rev"]).joined(separator: ", ")))
+            VALUES (\((1...columns.count + 2).map { "?\($0)" }.joined(separator: ", ")))
+            ON CONFLICT (request_id) DO UPDATE SET \(updates.joined(separator: ", "))
             """
-    }()
+    }
+
+    /// The shape of `fact` for `upsertInvocation(shape:)` (its non-nil columns, counters when non-zero) and the
+    /// values to bind: request id, those columns in order, the revision.
+    static func invocationUpsert(_ fact: InvocationFact, rev: Int64) -> (shape: UInt32, bindings: [SQLValue]) {
+        let values: [SQLValue] = [
+            .init(fact.environmentID), .init(fact.functionARN), .init(fact.invokedAt), .init(fact.deadlineAt),
+            .init(fact.timeoutMs), .init(fact.traceID), .init(fact.coldStart), .init(fact.startedAt),
+            .init(fact.runtimeDoneAt), .init(fact.status), .init(fact.errorType), .init(fact.runtimeDurationMs),
+            .init(fact.producedBytes), .init(fact.responseAt), .init(fact.agentFlushedAt), .init(fact.flushReason),
+            .init(fact.releasedAt), .init(fact.durationMs), .init(fact.billedDurationMs), .init(fact.memorySizeMB),
+            .init(fact.maxMemoryUsedMB), .init(fact.initDurationMs), .init(fact.reportStatus), .init(fact.transactionID),
+            .integer(Int64(fact.agentEvents)), .integer(Int64(fact.agentBytes)), .integer(Int64(fact.logLines)),
+        ]
+        var shape: UInt32 = 0
+        var bindings: [SQLValue] = [.text(fact.requestID)]
+        bindings.reserveCapacity(values.count + 2)
+        for (index, value) in values.enumerated() where value != (isInvocationCounter[index] ? .integer(0) : .null) {
+            shape |= 1 << index
+            bindings.append(value)
+        }
+        bindings.append(.integer(rev))
+        return (shape, bindings)
+    }
 
     /// One proxy per request id: a second record is ignored, except that it may fill in a missing `forwarded_at`.
     static let insertProxy = """
@@ -103,17 +129,8 @@ enum RecordStatements {
                 .init(fact.shutdownAt), .init(fact.shutdownReason), revision,
             ])
         case .invocation(let fact):
-            return (upsertInvocation, [
-                .text(fact.requestID), .init(fact.environmentID), .init(fact.functionARN), .init(fact.invokedAt),
-                .init(fact.deadlineAt), .init(fact.timeoutMs), .init(fact.traceID), .init(fact.coldStart),
-                .init(fact.startedAt), .init(fact.runtimeDoneAt), .init(fact.status), .init(fact.errorType),
-                .init(fact.runtimeDurationMs), .init(fact.producedBytes), .init(fact.responseAt),
-                .init(fact.agentFlushedAt), .init(fact.flushReason), .init(fact.releasedAt), .init(fact.durationMs),
-                .init(fact.billedDurationMs), .init(fact.memorySizeMB), .init(fact.maxMemoryUsedMB),
-                .init(fact.initDurationMs), .init(fact.reportStatus), .init(fact.transactionID),
-                .integer(Int64(fact.agentEvents)), .integer(Int64(fact.agentBytes)), .integer(Int64(fact.logLines)),
-                revision,
-            ])
+            let upsert = invocationUpsert(fact, rev: rev)
+            return (upsertInvocation(shape: upsert.shape), upsert.bindings)
         case .proxy(let proxy):
             return (insertProxy, [
                 .text(proxy.requestID), .init(proxy.environmentID), .text(proxy.transactionID), .init(proxy.traceID),

@@ -46,6 +46,7 @@ final class RecordWriter {
             report(error, context: "checkpoint at close failed")
         }
         statements = []
+        invocationStatements = [:]
         connection.close()
         queue.didClose()
     }
@@ -93,9 +94,18 @@ final class RecordWriter {
         do {
             try writeDropReport(rev: rev)
             for (record, count) in Self.coalesced(batch) {
-                let (sql, bindings) = RecordStatements.sql(for: record, rev: rev)
                 do {
-                    let statement = try statement(for: record, sql: sql)
+                    let statement: Statement
+                    let bindings: [SQLValue]
+                    if case .invocation(let fact) = record {
+                        let upsert = RecordStatements.invocationUpsert(fact, rev: rev)
+                        statement = try invocationStatement(shape: upsert.shape)
+                        bindings = upsert.bindings
+                    } else {
+                        let sql: String
+                        (sql, bindings) = RecordStatements.sql(for: record, rev: rev)
+                        statement = try self.statement(for: record, sql: sql)
+                    }
                     try statement.bind(bindings)
                     _ = try statement.step()
                 } catch where error.code == .constraint {
@@ -151,6 +161,19 @@ final class RecordWriter {
 
     /// Prepared statements by record kind: cheaper than looking up the cache by SQL text on every record.
     private var statements: [Statement?] = Array(repeating: nil, count: 7)
+
+    /// Invocation upserts by shape (the columns a fact carries): a handful of shapes recur.
+    private var invocationStatements: [UInt32: Statement] = [:]
+
+    private func invocationStatement(shape: UInt32) throws(StoreError) -> Statement {
+        if let statement = invocationStatements[shape] {
+            statement.reset()
+            return statement
+        }
+        let statement = try connection.prepare(RecordStatements.upsertInvocation(shape: shape))
+        invocationStatements[shape] = statement
+        return statement
+    }
 
     private func statement(for record: StoreRecord, sql: String) throws(StoreError) -> Statement {
         let kind: Int

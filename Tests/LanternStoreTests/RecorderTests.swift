@@ -327,6 +327,38 @@ struct RecorderTests {
         #expect(RecordWriter.coalesced(facts.map { .invocation($0) }[...]).map(\.count) == [4, 1])
     }
 
+    @Test("an invocation upsert names only the columns its fact carries, so unchanged indexes are not rewritten")
+    func upsertNamesCarriedColumns() async throws {
+        var report = InvocationFact(requestID: "r1")
+        report.durationMs = 12.5
+        report.logLines = 2
+        let upsert = RecordStatements.invocationUpsert(report, rev: 7)
+        let sql = RecordStatements.upsertInvocation(shape: upsert.shape)
+        #expect(upsert.bindings == [.text("r1"), .real(12.5), .integer(2), .integer(7)])
+        #expect(sql.contains("duration_ms = excluded.duration_ms") && sql.contains("log_lines = log_lines + excluded.log_lines"))
+        for column in ["status", "invoked_at", "environment_id", "flush_reason", "cold_start", "agent_events"] {
+            #expect(!sql.contains(column), "\(column) is not carried: \(sql)")
+        }
+
+        // Against a store: the carried columns change, the rest keep their values, counters add up.
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        var invoke = InvocationFact(requestID: "r1")
+        invoke.invokedAt = 100
+        invoke.status = .success
+        invoke.coldStart = false
+        invoke.logLines = 1
+        recorder.record(.invocation(invoke))
+        try await recorder.flush()
+        recorder.record(.invocation(report))
+        await recorder.close()
+        let connection = try Connection(path: path, mode: .readOnly)
+        defer { connection.close() }
+        let row = try #require(try connection.rows(
+            "SELECT invoked_at, status, cold_start, duration_ms, log_lines FROM invocations WHERE request_id = 'r1'").first)
+        #expect(row == [.integer(100), .text("success"), .integer(0), .real(12.5), .integer(3)])
+    }
+
     @Test("log retention keeps the newest rows")
     func logRetention() async throws {
         let path = try StoreFixtures.storePath()
