@@ -1,7 +1,7 @@
 // PEM text in one environment variable: Elastic accepts the two characters `\n` where the certificate has a
 // line break, since a variable set from a console or a template cannot hold newlines.
 // Written over UTF-8 bytes rather than with `replacing(_:with:)`, which lives in _StringProcessing: that
-// library's code is one 400 KB section, and calling into it at start-up kept ~0.8 MB more of the layer binary
+// library's code is one 400 KB section, and calling into it at start-up kept 0.5–0.8 MB more of the layer binary
 // resident (docs/layer.md, Memory).
 
 extension String {
