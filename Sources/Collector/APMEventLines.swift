@@ -54,14 +54,17 @@ struct MetricsetLine: Encodable {
         try body.encode(timestamp, forKey: .timestamp)
         try faas.encode(into: &body, forKey: .faas)
         var samples = body.nestedContainer(keyedBy: Sample.self, forKey: .samples)
-        let values: [(Sample, Double?)] = [
-            (.duration, durationMs), (.billedDuration, billedDurationMs), (.memoryTotal, memoryTotalBytes),
-            (.memoryFree, memoryFreeBytes), (.coldstartDuration, coldstartDurationMs), (.timeout, timeoutMs),
-        ]
-        for case let (key, value?) in values {
+        func sample(_ key: Sample, _ value: Double?) throws {
+            guard let value else { return }
             var sample = samples.nestedContainer(keyedBy: Value.self, forKey: key)
             try sample.encode(JSONLine.finite(value), forKey: .value)
         }
+        try sample(.duration, durationMs)
+        try sample(.billedDuration, billedDurationMs)
+        try sample(.memoryTotal, memoryTotalBytes)
+        try sample(.memoryFree, memoryFreeBytes)
+        try sample(.coldstartDuration, coldstartDurationMs)
+        try sample(.timeout, timeoutMs)
     }
 }
 
