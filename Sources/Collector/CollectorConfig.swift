@@ -175,7 +175,9 @@ extension CollectorConfig {
         switch env.string("LANTERN_DB") {
         case "off"?, "none"?: config.storePath = nil
         case let path?: config.storePath = path
-        case nil: config.storePath = config.function.name != nil ? "/tmp/lantern.db" : "./lantern.db"
+        // In Lambda, /tmp (the only writable place); anywhere else, including Lantern's emulator, the working
+        // directory: a fixed name in a shared /tmp would be another local user's to read or pre-create.
+        case nil: config.storePath = config.function.name != nil && !config.function.emulated ? "/tmp/lantern.db" : "./lantern.db"
         }
         if let retention = try env.int("LANTERN_LOG_RETENTION") {
             guard retention >= 0 else {

@@ -63,6 +63,7 @@ final class ChildProcess: Sendable {
     /// `onLine` gets every output line; `onExit` is called once, after the last line.
     static func launch(
         label: String, arguments: [String], environment: [String: String], workingDirectory: String?,
+        user: SandboxUser? = nil,
         onLine: @escaping @Sendable (String) -> Void, onExit: @escaping @Sendable (ChildExit) -> Void
     ) async -> ChildProcess {
         let child = ChildProcess(label: label)
@@ -71,9 +72,16 @@ final class ChildProcess: Sendable {
         if program.contains("/"), !program.hasPrefix("/") {
             program = URL(fileURLWithPath: program, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
         }
+        let launched = program
         let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
         var options = PlatformOptions()
         options.processGroupID = 0
+        if let user {
+            options.userID = user.uid
+            options.groupID = user.gid
+            // No supplementary groups: root's would otherwise stay with the child.
+            options.supplementaryGroups = []
+        }
         let env = Environment.custom(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
         let configuration = Configuration(
             executable: executable, arguments: Arguments(Array(arguments.dropFirst())), environment: env,
@@ -97,7 +105,7 @@ final class ChildProcess: Sendable {
                     case .signaled(let sig): ending = .signaled(sig)
                     }
                 } catch {
-                    ending = .launchFailed("\(error)")
+                    ending = .launchFailed(Self.launchFailure(launched, error, user: user))
                 }
                 child.finish(ending)
                 startedOnce.fire()
@@ -105,6 +113,14 @@ final class ChildProcess: Sendable {
             }
         }
         return child
+    }
+
+    /// Why a launch failed, said so that the fix is plain when it is the sandbox user's lack of access.
+    private static func launchFailure(_ program: String, _ error: any Error, user: SandboxUser?) -> String {
+        let text = "\(error)"
+        guard let user, program.hasPrefix("/"), !user.canExecute(program) else { return text }
+        return "permission denied running \(program) as the sandbox user (\(user)): it and every folder above it must be "
+            + "readable and searchable by that user, as /var/task and /opt are in Lambda (or run lantern emulate with --keep-root)"
     }
 
     private func finish(_ ending: ChildExit) {

@@ -59,6 +59,15 @@ public final class Emulator: Service {
         let (feed, feedInput) = AsyncStream.makeStream(of: HubCommand.self)
         let hub = TelemetryHub(console: console)
         let sandbox = Sandbox(configuration: configuration, environment: environment, console: console, hubFeed: feedInput)
+        // Kept open until the emulator exits (see SandboxStore).
+        var sandboxStore: SandboxStore?
+        if let user = configuration.sandboxUser,
+           let path = SandboxStore.path(
+               extensionEnvironment: environment.forExtensions,
+               extensionNames: ExtensionFolder.executables(in: configuration.extensionDirectories).map(\.name)) {
+            sandboxStore = SandboxStore.prepare(path: path, for: user, console: console)
+        }
+        defer { withExtendedLifetime(sandboxStore) {} }
         let controlPlane = ControlPlane(sandbox: sandbox, telemetryUnavailable: configuration.telemetryUnavailable)
         let endpoint = InvokeEndpoint(sandbox: sandbox, dialect: configuration.dialect, functionVersion: configuration.functionVersion)
 
@@ -73,6 +82,8 @@ public final class Emulator: Service {
             }
         }
         console.line("lantern emulate: invoke \(addresses.invoke)  api \(addresses.api)")
+        console.line("lantern emulate: sandbox runs as \(configuration.sandboxUser.map(\.description) ?? "uid \(geteuid()) (the emulator's user)"), "
+            + (configuration.freeze ? "frozen between invocations" : "never frozen (--no-freeze)"))
         onListening(addresses)
         if configuration.eagerInit {
             Task { await sandbox.initializeEagerly() }
@@ -107,6 +118,11 @@ public final class Emulator: Service {
             case .flush(let done):
                 await hub.flushAll(limit: .milliseconds(500))
                 done.resume()
+            case .pause(let done):
+                await hub.pause()
+                done.resume()
+            case .resume:
+                await hub.resume()
             }
         }
         await hub.removeAll()

@@ -73,6 +73,11 @@ public struct EmulatorConfiguration: Sendable {
     public var readyFile: String?
     /// Init must finish within this many seconds (Lambda: 10).
     public var initTimeoutSeconds: Double = 10
+    /// Who the runtime and the extensions run as; nil = the emulator's own user. `lantern emulate` started as root
+    /// sets the sandbox user here (Lambda never runs them as root) unless `--keep-root`.
+    public var sandboxUser: SandboxUser?
+    /// Freeze the runtime and the extensions while they all wait in `next`, as Lambda does (`--no-freeze`: off).
+    public var freeze = true
     /// The environment the children inherit (the emulator's own, by default).
     public var baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
 

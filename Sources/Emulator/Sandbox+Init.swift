@@ -48,6 +48,7 @@ extension Sandbox {
         extensionLaunchedAt[name] = .now
         let child = await ChildProcess.launch(
             label: name, arguments: [path], environment: environment.forExtensions, workingDirectory: nil,
+            user: configuration.sandboxUser,
             onLine: { line in
                 console.child(name, line)
                 hubFeed.yield(.publish(.extensionLog(.text(line)), Sandbox.nowMillis()))
@@ -66,7 +67,7 @@ extension Sandbox {
         let logFormatJSON = environment.forRuntime["AWS_LAMBDA_LOG_FORMAT"]?.uppercased() == "JSON"
         let child = await ChildProcess.launch(
             label: "function", arguments: configuration.bootstrap, environment: environment.forRuntime,
-            workingDirectory: configuration.taskRoot,
+            workingDirectory: configuration.taskRoot, user: configuration.sandboxUser,
             onLine: { line in
                 console.child("function", line)
                 hubFeed.yield(.publish(.function(LogLines.record(line, json: logFormatJSON)), Sandbox.nowMillis()))
@@ -120,6 +121,7 @@ extension Sandbox {
         pendingInitDurationMs = duration
         phase = .ready
         for waiter in progress.waiters { waiter.resume(returning: .ready) }
+        freezeWhenIdle()
     }
 
     /// Init failed: report it and hand the failure to whoever waits; the owner then resets.

@@ -31,6 +31,7 @@ extension Sandbox {
     }
 
     private func beginInvocation(_ request: InvokeRequest, responder: CheckedContinuation<InvokeOutcome, Never>) {
+        thaw()
         let requestID = UUID().uuidString.lowercased()
         let traceID = request.traceID ?? TraceID.generate()
         let startMillis = Self.nowMillis()
@@ -148,6 +149,7 @@ extension Sandbox {
         finishInvocation(inv)
         phase = .ready
         release()
+        freezeWhenIdle()
     }
 
     /// Publishes `platform.report`, prints END and REPORT, stops the timers.

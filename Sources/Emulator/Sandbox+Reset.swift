@@ -89,6 +89,8 @@ extension Sandbox {
         initTimeoutTask = nil
         // From here on, events of these processes are stale, and a launch still in flight kills its child.
         generation += 1
+        // SIGTERM and SHUTDOWN must reach running processes, and the telemetry flush below a listening one.
+        thaw()
         // Extensions get what is buffered (the last report) before their SHUTDOWN.
         await flushTelemetry()
 

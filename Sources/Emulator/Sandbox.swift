@@ -14,6 +14,10 @@ enum HubCommand: Sendable {
     case subscribe(extensionID: String, name: String, api: SubscriptionAPI, categories: Set<TelemetryCategory>, destination: URL, buffering: TelemetryBuffering)
     case removeAll
     case flush(CheckedContinuation<Void, Never>)
+    /// Start no delivery (the subscribers are about to freeze); answered once none is in flight.
+    case pause(CheckedContinuation<Void, Never>)
+    /// Deliver again, what was held first.
+    case resume
 }
 
 /// The execution environment: one runtime, its extensions, and Lambda's lifecycle around them
@@ -62,6 +66,12 @@ actor Sandbox {
     var initTimeoutTask: Task<Void, Never>?
     var pendingInitDurationMs: Double?
     var resetInProgress = false
+
+    // Freeze: the process groups stopped while the sandbox is idle.
+    var freezer = Freezer()
+    /// Bumped by every freeze request and thaw, so a freeze that waited for the telemetry hub does not stop a
+    /// sandbox that has been handed an event meanwhile.
+    var freezeEpoch = 0
 
     init(configuration: EmulatorConfiguration, environment: LambdaEnvironment, console: Console, hubFeed: AsyncStream<HubCommand>.Continuation) {
         self.configuration = configuration
@@ -151,6 +161,31 @@ actor Sandbox {
             slot.pending.append(event)
             extensions[id] = slot
         }
+    }
+
+    // MARK: Freeze
+
+    /// The sandbox went idle (init or an invoke ended): freeze its processes once the telemetry hub holds its
+    /// deliveries, unless an event arrived meanwhile. Lambda does the same; telemetry waits for the thaw.
+    func freezeWhenIdle() {
+        guard configuration.freeze, case .ready = phase, !spinningDown else { return }
+        freezeEpoch += 1
+        let epoch = freezeEpoch
+        Task { await self.freezeIfStillIdle(epoch) }
+    }
+
+    private func freezeIfStillIdle(_ epoch: Int) async {
+        await withCheckedContinuation { (paused: CheckedContinuation<Void, Never>) in hubFeed.yield(.pause(paused)) }
+        guard epoch == freezeEpoch, case .ready = phase, !spinningDown, !freezer.isFrozen else { return }
+        let groups = ([runtimeProcess] + Array(extensionProcesses.values)).compactMap { $0?.pid }
+        freezer.freeze(groups)
+    }
+
+    /// Continues the sandbox's processes (before an event reaches them) and the telemetry held for them.
+    func thaw() {
+        freezeEpoch += 1
+        freezer.thaw()
+        hubFeed.yield(.resume)
     }
 
     // MARK: Eager init and idle failures

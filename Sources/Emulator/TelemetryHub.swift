@@ -40,6 +40,10 @@ actor TelemetryHub {
     /// Events since the current init began, replayed to late subscribers.
     private var initBacklog: [TelemetryEvent] = []
     private var recordingBacklog = false
+    /// The subscribers are frozen: deliveries wait for the thaw (Lambda delivers after it).
+    private var paused = false
+    /// Deliveries under way now, which a pause lets finish before the freeze.
+    private var inFlight = 0
     private let client: HTTPClient
     private let console: Console
 
@@ -190,6 +194,23 @@ actor TelemetryHub {
 
     // MARK: Delivery
 
+    /// Starts no new delivery and waits (briefly) for those under way: a listener frozen mid-request would time the
+    /// delivery out and get the batch twice after the thaw.
+    func pause() async {
+        paused = true
+        let until = ContinuousClock.now + .milliseconds(250)
+        while inFlight > 0, ContinuousClock.now < until {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Delivers again; what was held goes first.
+    func resume() {
+        guard paused else { return }
+        paused = false
+        for s in subscribers.values { s.doorbell.yield() }
+    }
+
     /// Asks every subscriber to deliver what it holds now and waits (up to `limit`) until the queues are empty.
     func flushAll(limit: Duration) async {
         for id in subscribers.keys {
@@ -211,6 +232,7 @@ actor TelemetryHub {
     /// What the loop of subscriber `id` should do now.
     private func next(for id: String) -> Next {
         guard var s = subscribers[id] else { return .stop }
+        if paused { return .wait(nil) }
         guard !s.queue.isEmpty || s.droppedRecords > 0 else {
             s.flushRequested = false
             subscribers[id] = s
@@ -288,9 +310,11 @@ actor TelemetryHub {
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/json")
                 request.body = .bytes(body)
+                inFlight += 1
                 do {
                     let response = try await client.execute(request, timeout: .seconds(5))
                     _ = try? await response.body.collect(upTo: 1 << 20)
+                    inFlight -= 1
                     if (200..<300).contains(Int(response.status.code)) {
                         delivered(id, count: count, bytes: bytes, dropped: dropped)
                         continue
@@ -298,6 +322,7 @@ actor TelemetryHub {
                     let failures = failed(id, "HTTP \(response.status.code)")
                     try? await Task.sleep(for: Self.backoff(failures))
                 } catch {
+                    inFlight -= 1
                     if Task.isCancelled { return }
                     let failures = failed(id, "\(error)")
                     try? await Task.sleep(for: Self.backoff(failures))

@@ -37,6 +37,7 @@ public enum StoreSchema {
     /// Opens the store for the single writer: initialises an empty file, migrates an older store forward in one
     /// transaction, refuses a foreign database or a newer schema without modifying the file.
     static func openForWriting(path: String, busyTimeoutMs: Int) throws(StoreError) -> Connection {
+        try StoreFile.prepareForWriting(path)
         let connection = try Connection(path: path, mode: .readWriteCreate)
         connection.setBusyTimeout(milliseconds: busyTimeoutMs)
         // Check before touching anything: switching to WAL would already modify a foreign file.
@@ -72,6 +73,16 @@ public enum StoreSchema {
             connection.close()
             throw error
         }
+        return connection
+    }
+
+    /// Creates (or migrates) the store at `path` and returns an idle connection to it, for a process that hands
+    /// the store to another user and keeps it open so that SQLite's `-wal` and `-shm` files stay in place
+    /// (the emulator, for its unprivileged sandbox: see docs/emulator.md).
+    public static func openAndKeep(path: String) throws(StoreError) -> Connection {
+        let connection = try openForWriting(path: path, busyTimeoutMs: 2000)
+        // A read makes SQLite create the -wal and -shm files now, while this process may.
+        _ = try connection.scalar("SELECT count(*) FROM sqlite_master")
         return connection
     }
 

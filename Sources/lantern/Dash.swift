@@ -2,6 +2,10 @@ import ArgumentParser
 import Dashboard
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `lantern dash`: the live terminal dashboard over a store.
 struct Dash: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +21,9 @@ struct Dash: ParsableCommand {
     func run() throws {
         let path = db ?? ProcessInfo.processInfo.environment["LANTERN_DB"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "./lantern.db"
+        // Under `lantern demo`: quit (restoring the terminal) when the demo is gone.
+        let watch = ParentWatch.fromEnvironment { _ = kill(getpid(), SIGTERM) }
+        defer { watch?.cancel() }
         let status = DashboardApp(path: path, ascii: ascii).run()
         if status != 0 { throw ExitCode(status) }
     }

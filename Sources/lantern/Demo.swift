@@ -96,6 +96,8 @@ struct Demo: AsyncParsableCommand {
             arguments: [
                 "emulate", "--address", "127.0.0.1:0", "--api-address", "127.0.0.1:0",
                 "--extensions", extensions.path, "--timeout", String(timeout), "--function-name", "lantern-demo",
+                // The emulator outlives a demo killed with SIGKILL only long enough to notice; it removes this then.
+                "--remove-on-exit", work.path,
                 "--", lantern, "sample-function",
             ],
             environment: [
@@ -104,6 +106,7 @@ struct Demo: AsyncParsableCommand {
                 "LANTERN_DB": dbPath,
                 "LANTERN_DEMO_MIX": mix.description,
                 "LANTERN_DEMO_AGENT": withoutCollector ? "off" : "on",
+                ParentWatch.variable: String(getpid()),
             ],
             logFile: URL(fileURLWithPath: logPath))
         let interrupts = DemoInterrupts()
@@ -176,6 +179,7 @@ struct Demo: AsyncParsableCommand {
         defer { invoking.cancel() }
         let result = try await Subprocess.run(
             .path(FilePath(lantern)), arguments: ["dash", "--db", dbPath],
+            environment: .inherit.updating([Environment.Key(stringLiteral: ParentWatch.variable): String(getpid())]),
             input: .currentStandardInput, output: .currentStandardOutput, error: .currentStandardError)
         if !result.terminationStatus.isSuccess, case .exited(let code) = result.terminationStatus {
             FileHandle.standardError.write(Data("lantern demo: lantern dash exited with status \(code)\n".utf8))

@@ -7,7 +7,7 @@ import Dispatch
 import Glibc
 #endif
 
-/// Delivers SIGINT and SIGTERM to the demo instead of their default action (exit).
+/// Delivers SIGINT, SIGTERM and SIGHUP (a closed terminal) to the demo instead of their default action (exit).
 /// Owned by the command's `run()`; tasks get only the `signals` stream.
 final class DemoInterrupts {
     /// One element per signal received.
@@ -17,7 +17,7 @@ final class DemoInterrupts {
     init() {
         let (stream, sink) = AsyncStream.makeStream(of: Int32.self)
         signals = stream
-        sources = [SIGINT, SIGTERM].map { number in
+        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { sink.yield(number) }

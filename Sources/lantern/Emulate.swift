@@ -4,6 +4,10 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `lantern emulate`: a local Lambda sandbox, wire-compatible with AWS's Runtime Interface Emulator.
 struct Emulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +24,11 @@ struct Emulate: AsyncParsableCommand {
 
             Environment variables as in RIE: AWS_LAMBDA_FUNCTION_TIMEOUT, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, \
             AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_FUNCTION_HANDLER or _HANDLER, AWS_REGION. \
-            Flags win over them. SIGINT/SIGTERM sends SHUTDOWN (spindown) to the extensions, then exits.
+            Flags win over them. SIGINT/SIGTERM/SIGHUP sends SHUTDOWN (spindown) to the extensions, then exits.
+
+            The sandbox is Lambda's: started as root, the emulator runs the runtime and the extensions as the \
+            unprivileged sandbox user (uid 993 / gid 990; --keep-root keeps root), and it freezes them (SIGSTOP) \
+            while they all wait in `next`, thawing them just before the next event (--no-freeze: never).
             """)
 
     @Option(help: "Invoke endpoint address host:port (port 0 picks a free one).")
@@ -70,6 +78,15 @@ struct Emulate: AsyncParsableCommand {
 
     @Option(name: .customLong("ready-file"), help: "Write {\"invoke\":URL,\"api\":host:port} to this file once listening.")
     var readyFile: String?
+
+    @Flag(name: .customLong("keep-root"), help: "Started as root: run the runtime and extensions as root too (Lambda never does).")
+    var keepRoot = false
+
+    @Flag(name: .customLong("no-freeze"), help: "Do not freeze the runtime and extensions between invocations.")
+    var noFreeze = false
+
+    @Option(name: .customLong("remove-on-exit"), help: .hidden)
+    var removeOnExit: String?
 
     @Flag(help: "Do not echo the function's and extensions' output.")
     var quiet = false
@@ -124,6 +141,10 @@ struct Emulate: AsyncParsableCommand {
         config.initTimeoutSeconds = initTimeout
         config.readyFile = readyFile
         config.quiet = quiet
+        config.sandboxUser = SandboxUser.forEmulator(keepRoot: keepRoot)
+        // The demo's pid is the emulator's business, not the function's.
+        config.baseEnvironment.removeValue(forKey: ParentWatch.variable)
+        config.freeze = !noFreeze
         do {
             try config.validate()
         } catch {
@@ -134,7 +155,13 @@ struct Emulate: AsyncParsableCommand {
         logger.logLevel = .warning
         let emulator = Emulator(configuration: config)
         let services = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: emulator)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: [.init(service: emulator)], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
+        // Started by `lantern demo`: spin down when the demo is gone, however it died, and take its files along.
+        let watch = ParentWatch.fromEnvironment { _ = kill(getpid(), SIGTERM) }
+        defer {
+            watch?.cancel()
+            if let removeOnExit { try? FileManager.default.removeItem(atPath: removeOnExit) }
+        }
         do {
             try await services.run()
         } catch let error as EmulatorError {

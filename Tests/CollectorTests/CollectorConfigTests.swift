@@ -73,6 +73,10 @@ import Testing
     @Test func storeDefaultsToTmpInsideLambdaAndCanBeSwitchedOff() throws {
         let inLambda = try CollectorConfig.load(environment: ["AWS_LAMBDA_FUNCTION_NAME": "f"], arguments: ["x"])
         #expect(inLambda.storePath == "/tmp/lantern.db")
+        // Under Lantern's emulator the function name is set too, but the store belongs in the working directory.
+        let emulated = try CollectorConfig.load(
+            environment: ["AWS_LAMBDA_FUNCTION_NAME": "f", "LANTERN_EMULATOR": "1"], arguments: ["x"])
+        #expect(emulated.storePath == "./lantern.db")
         let off = try CollectorConfig.load(environment: ["LANTERN_DB": "off"], arguments: ["x"])
         #expect(off.storePath == nil)
     }

@@ -125,7 +125,7 @@ public final class HTTP1Client: Sendable {
         let tlsContext = self.tlsContext
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(min(connectTimeout, left))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
         let connection: Connection
         do {
             connection = try await bootstrap.connect(host: origin.host, port: origin.port) { channel in
