@@ -155,7 +155,9 @@ struct EmulatorLifecycleTests {
     func logsAPIAndClientContext() async throws {
         let ws = try Fixtures.Workspace(extensionNames: ["recorder", "logs-recorder"])
         defer { ws.remove() }
-        let emulator = try await EmulatorProcess.start(ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5"])
+        // Not frozen: the last invoke's report must reach the subscriber while the sandbox is idle.
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "5", "--no-freeze"])
         defer { emulator.terminate() }
 
         let context = Data(#"{"custom":{"tenant":"blue"},"env":{},"client":{}}"#.utf8).base64EncodedString()

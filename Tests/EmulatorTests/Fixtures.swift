@@ -26,12 +26,32 @@ enum Fixtures {
         if action == "alloc":
             block = bytearray(b"\x01") * (110 * 1024 * 1024)
             return {"allocated": len(block)}
+        if action == "whoami":
+            return {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups()}
         if action == "flood":
             for i in range(event.get("lines", 5000)):
                 print(f"flood line {i} " + "y" * 60)
             sys.stdout.flush()
             return {"lines": event.get("lines", 5000)}
         return {"unknown": action}
+    """#
+
+    /// A handler whose import starts a thread that appends a line to HEARTBEAT_FILE every 20 ms: it writes
+    /// nothing while the sandbox is frozen.
+    static let heartbeat = #"""
+    import os, threading, time
+
+    def _beat(path):
+        while True:
+            with open(path, "a") as f:
+                f.write("%f\n" % time.time())
+            time.sleep(0.02)
+
+    threading.Thread(target=_beat, args=(os.environ["HEARTBEAT_FILE"],), daemon=True).start()
+
+    def handler(event, context):
+        time.sleep((event or {}).get("seconds", 0))
+        return {"ok": True}
     """#
 
     /// A module that cannot be imported: awslambdaric reports `Runtime.ImportModuleError`.
@@ -59,6 +79,7 @@ enum Fixtures {
     def record(obj):
         obj["ext"] = me
         obj["at"] = time.time()
+        obj["uid"] = os.getuid()
         with lock, open(out, "a") as f:
             f.write(json.dumps(obj) + "\n")
 
@@ -88,6 +109,15 @@ enum Fixtures {
             self.end_headers()
         def log_message(self, *args):
             pass
+
+    def beat(path):
+        while True:
+            with open(path, "a") as f:
+                f.write("%f\n" % time.time())
+            time.sleep(0.02)
+
+    if os.environ.get("EXT_HEARTBEAT_FILE"):
+        threading.Thread(target=beat, args=(os.environ["EXT_HEARTBEAT_FILE"],), daemon=True).start()
 
     events = json.loads(os.environ.get("EXT_EVENTS", '["INVOKE","SHUTDOWN"]'))
     status, headers, body = call("POST", "/2020-01-01/extension/register", json.dumps({"events": events}),
@@ -152,6 +182,14 @@ enum Fixtures {
         var function: URL
         var extensions: URL
         var records: URL
+        /// Written by the `heartbeat` handler and by the recorder when EXT_HEARTBEAT_FILE names them.
+        var heartbeats: URL { root.appendingPathComponent("heartbeats.txt") }
+        var extensionHeartbeats: URL { root.appendingPathComponent("extension-heartbeats.txt") }
+
+        /// Heartbeat lines written so far.
+        static func lines(_ file: URL) -> Int {
+            ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").count
+        }
 
         init(extensionNames: [String] = ["recorder"]) throws {
             root = try TestPaths.temporaryDirectory("lantern-emulator")
@@ -162,6 +200,12 @@ enum Fixtures {
             try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
             try Fixtures.handlers.write(to: function.appendingPathComponent("handlers.py"), atomically: true, encoding: .utf8)
             try Fixtures.broken.write(to: function.appendingPathComponent("broken.py"), atomically: true, encoding: .utf8)
+            try Fixtures.heartbeat.write(to: function.appendingPathComponent("heartbeat.py"), atomically: true, encoding: .utf8)
+            // The extensions run as the unprivileged sandbox user (the emulator drops root): like Lambda's /tmp,
+            // the files they write must be theirs to write.
+            for file in [records, heartbeats, extensionHeartbeats] {
+                _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o666])
+            }
             for name in extensionNames {
                 let path = extensions.appendingPathComponent(name)
                 try Fixtures.recorder.write(to: path, atomically: true, encoding: .utf8)
