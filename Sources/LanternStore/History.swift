@@ -115,9 +115,10 @@ public final class History {
 
     // MARK: Raw SQL
 
-    /// Runs one read-only SQL statement. Writes are refused by SQLite (the connection is read-only).
+    /// Runs one read-only SQL statement. Anything that is not a read (a write, `VACUUM INTO`, ATTACH) is refused
+    /// with a `.readOnly` error before it runs: the read-only connection alone does not stop `VACUUM INTO`.
     public func query(sql: String) throws(StoreError) -> QueryResult {
-        let statement = try connection.prepare(sql)
+        let statement = try connection.prepareRead(sql)
         let columns = (0..<statement.columnCount).map(statement.columnName)
         var rows: [[SQLValue]] = []
         while try statement.step() { rows.append(statement.row()) }

@@ -54,7 +54,7 @@ struct QueryStats: ParsableCommand {
 /// `lantern query sql "SELECT ..."`: any read-only SQL on a read-only connection.
 struct QuerySQL: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sql", abstract: "Run one read-only SQL statement (writes are refused by SQLite).")
+        commandName: "sql", abstract: "Run one read-only SQL statement (writes, VACUUM INTO and ATTACH are refused).")
     @OptionGroup var options: QueryOptions
     @Argument(help: "One SQL statement, e.g. \"SELECT status, count(*) FROM invocations GROUP BY status\".")
     var statement: String

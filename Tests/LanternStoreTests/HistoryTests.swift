@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import LanternStore
 
 @Suite("History")
@@ -98,7 +99,7 @@ struct HistoryTests {
         #expect(result.rows == [[.text("error"), .integer(5)], [.text("success"), .integer(5)]])
         #expect { try history.query(sql: "DELETE FROM invocations") } throws: { error in
             let error = error as? StoreError
-            return error?.code == .readOnly && error?.message.contains("readonly") == true
+            return error?.code == .readOnly && error?.message.contains("would write") == true
         }
         #expect { try history.query(sql: "SELEC 1") } throws: { error in
             let error = error as? StoreError
@@ -106,5 +107,40 @@ struct HistoryTests {
         }
         #expect { try history.query(sql: "SELECT 1; SELECT 2") } throws: { ($0 as? StoreError)?.code == .sql }
         #expect(try history.count(.invocations) == 10)
+    }
+
+    @Test("raw SQL refuses VACUUM INTO and ATTACH, which a read-only connection alone lets through")
+    func rawSQLWritesNoOtherFile() async throws {
+        let directory = try TestPaths.temporaryDirectory("history-readonly")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let history = try History(path: try await Self.filledStore())
+        func expectRefused(_ sql: String, saying reason: String) {
+            do {
+                _ = try history.query(sql: sql)
+                Issue.record("ran: \(sql)")
+            } catch {
+                #expect(error.code == .readOnly && error.message.contains(reason), "\(sql): \(error)")
+            }
+        }
+        let copy = directory.appendingPathComponent("copy.db").path
+        let attached = directory.appendingPathComponent("attached.db").path
+        let foreign = directory.appendingPathComponent("foreign.db").path
+        try StoreFixtures.exec(foreign, "CREATE TABLE t (x)")
+        for sql in [
+            "VACUUM INTO '\(copy)'", "  /* a comment first */ vacuum main into '\(copy)'", "VACUUM",
+            "PRAGMA user_version = 7", "PRAGMA journal_mode = DELETE", "CREATE TEMP TABLE scratch (x)",
+        ] {
+            expectRefused(sql, saying: "would write")
+        }
+        for sql in ["ATTACH '\(attached)' AS other", "ATTACH '\(foreign)' AS other", "DETACH other"] {
+            expectRefused(sql, saying: "ATTACH and DETACH are refused")
+        }
+        #expect(!FileManager.default.fileExists(atPath: copy), "VACUUM INTO made no copy")
+        #expect(!FileManager.default.fileExists(atPath: attached), "ATTACH made no file")
+        // Reads still run, including read-only PRAGMAs and EXPLAIN.
+        #expect(try history.query(sql: "SELECT count(*) FROM invocations").rows == [[.integer(10)]])
+        #expect(try history.query(sql: "PRAGMA table_info(invocations)").rows.isEmpty == false)
+        #expect(try history.query(sql: "EXPLAIN SELECT 1").rows.isEmpty == false)
+        #expect(try history.query(sql: "WITH n(x) AS (SELECT 1) SELECT x FROM n").rows == [[.integer(1)]])
     }
 }

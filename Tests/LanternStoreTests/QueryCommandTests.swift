@@ -150,6 +150,29 @@ struct QueryCommandTests {
         #expect(csv.stdout == "status,n\nerror,5\nsuccess,5\n")
     }
 
+    @Test("sql refuses VACUUM INTO and ATTACH: no file is written, stderr says why, SELECT still works")
+    func sqlWritesNothing() async throws {
+        let directory = try TestPaths.temporaryDirectory("lantern-query-vacuum")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = try await HistoryTests.filledStore()
+        let copy = directory.appendingPathComponent("any-path.db").path
+        let vacuum = try Self.lantern(["query", "sql", "--db", db, "VACUUM INTO '\(copy)'"])
+        #expect(vacuum.status != 0)
+        #expect(vacuum.stderr.contains("refused: the statement would write"), "\(vacuum.stderr)")
+        #expect(vacuum.stderr.split(separator: "\n").count == 1, "one line: \(vacuum.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: copy), "VACUUM INTO wrote \(copy)")
+
+        let attached = directory.appendingPathComponent("attached.db").path
+        let attach = try Self.lantern(["query", "sql", "--db", db, "ATTACH '\(attached)' AS other"])
+        #expect(attach.status != 0)
+        #expect(attach.stderr.contains("ATTACH and DETACH are refused"), "\(attach.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: attached))
+
+        let select = try Self.lantern(["query", "sql", "--db", db, "SELECT count(*) AS n FROM invocations"])
+        #expect(select.status == 0, "\(select.stderr)")
+        #expect(try Self.json(select.stdout).first?["n"] as? Int == 10)
+    }
+
     @Test("bad input: one line on stderr, non-zero exit, nothing lost")
     func errors() async throws {
         let directory = try TestPaths.temporaryDirectory("lantern-query")
@@ -168,7 +191,7 @@ struct QueryCommandTests {
             (["query", "stats", "--db", db, "--since", "5 minutes"], "bad --since"),
             (["query", "sql", "--db", db, "SELEC * FROM invocations"], "syntax error"),
             (["query", "sql", "--db", db, "SELECT * FROM nowhere"], "no such table: nowhere"),
-            (["query", "sql", "--db", db, "DELETE FROM invocations"], "attempt to write a readonly database"),
+            (["query", "sql", "--db", db, "DELETE FROM invocations"], "refused: the statement would write"),
             (["query", "sql", "--db", db, "SELECT 1; DROP TABLE invocations"], "only one SQL statement"),
             (["query", "invocations", "--db", db, "--status", "fine"], "--status must be one of"),
             (["query", "invocations", "--db", db, "--limit=-1"], "--limit must be"),
