@@ -106,7 +106,7 @@ extension CollectorConfig {
         if let url = env.string("ELASTIC_APM_LAMBDA_APM_SERVER") {
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw ConfigError(code: .invalidURL, variable: "ELASTIC_APM_LAMBDA_APM_SERVER",
-                                  message: "'\(url)' is not an http:// or https:// URL")
+                                  message: "'\(URLRedaction.redacted(url))' is not an http:// or https:// URL")
             }
             config.apmServerURL = url.hasSuffix("/") ? url : url + "/"
         }

@@ -79,7 +79,7 @@ public actor Forwarder {
             do {
                 client = try APMServerClient(configuration: configuration, serverURL: url, eventLoopGroup: eventLoopGroup)
             } catch {
-                note = ("forwarding_disabled", "APM Server client could not be built (TLS settings): \(error)")
+                note = ("forwarding_disabled", "APM Server client could not be built: \(error)")
             }
         } else {
             note = ("forwarding_disabled", "no APM Server configured (ELASTIC_APM_LAMBDA_APM_SERVER): record only")

@@ -45,7 +45,13 @@ public struct APMServerClient: Sendable {
         if !extraRoots.isEmpty { tls.additionalTrustRoots = [.certificates(extraRoots)] }
 
         guard let origin = HTTPOrigin(url: base) else {
-            throw HTTP1ClientError(.connect, "not an http(s) URL: \(serverURL)")
+            // The URL goes to stderr and the store: never with its password or token.
+            let shown = URLRedaction.redacted(serverURL)
+            if URLRedaction.hasUserInfo(serverURL) {
+                throw HTTP1ClientError(.connect, "credentials in the APM Server URL are not supported "
+                    + "(use ELASTIC_APM_SECRET_TOKEN or ELASTIC_APM_API_KEY): \(shown)")
+            }
+            throw HTTP1ClientError(.connect, "not an http(s) URL: \(shown)")
         }
         self.http = try HTTP1Client(
             origin: origin, tls: tls, eventLoopGroup: eventLoopGroup, connectTimeout: configuration.sendTimeout)
