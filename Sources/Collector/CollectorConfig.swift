@@ -35,7 +35,8 @@ public struct CollectorConfig: Sendable {
     /// Skip the Telemetry API entirely (Elastic's `ELASTIC_APM_LAMBDA_DISABLE_LOGS_API`).
     public var telemetryDisabled: Bool = false
     public var verifyServerCert: Bool = true
-    /// Extra CA certificates (PEM) to trust for the APM Server.
+    /// Extra CA certificates (PEM) to trust for the APM Server: those of `ELASTIC_APM_LAMBDA_SERVER_CA_CERT_PEM`
+    /// followed by those of `ELASTIC_APM_SERVER_CA_CERT_FILE`.
     public var serverCACertPEM: String?
     /// The SQLite store; nil when the user switched it off with `LANTERN_DB=off`.
     public var storePath: String?
@@ -154,17 +155,27 @@ extension CollectorConfig {
         if let capture = try env.bool("LANTERN_CAPTURE_EXTENSION_LOGS") { config.captureExtensionLogs = capture }
         if let disabled = try env.bool("ELASTIC_APM_LAMBDA_DISABLE_LOGS_API") { config.telemetryDisabled = disabled }
         if let verify = try env.bool("ELASTIC_APM_LAMBDA_VERIFY_SERVER_CERT") { config.verifyServerCert = verify }
+        if !config.verifyServerCert {
+            // Said on every start: anyone on the path could read the data and the credentials.
+            config.warnings.append("ELASTIC_APM_LAMBDA_VERIFY_SERVER_CERT=false: the APM Server's TLS certificate "
+                + "is not verified; do not use this in production")
+        }
 
+        // Both sources, when both are set, add their CAs: one silently winning would leave a server untrusted.
+        var caPEMs: [String] = []
         if let pem = env.string("ELASTIC_APM_LAMBDA_SERVER_CA_CERT_PEM") {
             // Elastic accepts PEM text with literal "\n" sequences (a single-line env value).
-            config.serverCACertPEM = pem.unescapingNewlines()
-        } else if let path = env.string("ELASTIC_APM_SERVER_CA_CERT_FILE") {
+            caPEMs.append(pem.unescapingNewlines())
+        }
+        if let path = env.string("ELASTIC_APM_SERVER_CA_CERT_FILE") {
             guard let pem = TextFile.read(path) else {
                 throw ConfigError(code: .unreadableFile, variable: "ELASTIC_APM_SERVER_CA_CERT_FILE",
                                   message: "cannot read '\(path)'")
             }
-            config.serverCACertPEM = pem
+            caPEMs.append(pem)
         }
+        // A PEM text may lack its last newline; the next BEGIN line must start a line of its own.
+        if !caPEMs.isEmpty { config.serverCACertPEM = caPEMs.joined(separator: "\n") }
         for unsupported in [
             "ELASTIC_APM_SECRETS_MANAGER_SECRET_TOKEN_ID", "ELASTIC_APM_SECRETS_MANAGER_API_KEY_ID",
             "ELASTIC_APM_SERVER_CA_CERT_ACM_ID",
@@ -239,14 +250,16 @@ struct Environment {
         return value
     }
 
-    /// Accepts what Go's strconv.ParseBool accepts, as Elastic's extension does.
+    /// Accepts exactly what Go's `strconv.ParseBool` accepts, as Elastic's extension does: no other spellings
+    /// (`yes`, `on`, `tRUE`) and no surrounding spaces, so a value means the same to both extensions.
     func bool(_ key: String) throws(ConfigError) -> Bool? {
         guard let raw = string(key) else { return nil }
-        switch raw.trimmingSpaces.lowercased() {
-        case "1", "t", "true", "yes", "on": return true
-        case "0", "f", "false", "no", "off": return false
+        switch raw {
+        case "1", "t", "T", "TRUE", "true", "True": return true
+        case "0", "f", "F", "FALSE", "false", "False": return false
         default:
-            throw ConfigError(code: .invalidBool, variable: key, message: "'\(raw)' is neither true nor false")
+            throw ConfigError(code: .invalidBool, variable: key,
+                              message: "'\(raw)' is not a boolean (true, false, 1, 0, t, f, TRUE, FALSE, True, False)")
         }
     }
 

@@ -2,6 +2,10 @@
 import Logging
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct CollectorConfigTests {
     @Test func defaultsAreElastics() throws {
         let config = try CollectorConfig.load(environment: [:], arguments: ["/opt/extensions/lantern-extension"])
@@ -140,6 +144,48 @@ import Testing
         try writeFile(path, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
         let config = try CollectorConfig.load(environment: ["ELASTIC_APM_SERVER_CA_CERT_FILE": path], arguments: ["x"])
         #expect(config.serverCACertPEM?.hasPrefix("-----BEGIN CERTIFICATE-----") == true)
+    }
+
+    @Test("booleans are read exactly as Go's strconv.ParseBool reads them", arguments: [
+        ("1", true), ("t", true), ("T", true), ("TRUE", true), ("true", true), ("True", true),
+        ("0", false), ("f", false), ("F", false), ("FALSE", false), ("false", false), ("False", false),
+    ])
+    func goBooleans(text: String, value: Bool) throws {
+        let config = try CollectorConfig.load(environment: ["ELASTIC_APM_LAMBDA_CAPTURE_LOGS": text], arguments: ["x"])
+        #expect(config.captureLogs == value)
+    }
+
+    @Test("what Go's ParseBool refuses is an error", arguments: ["yes", "no", "on", "off", "tRUE", "fAlSe", "2", " true", "true ", "y"])
+    func notGoBooleans(text: String) {
+        let error = #expect(throws: ConfigError.self) {
+            _ = try CollectorConfig.load(environment: ["ELASTIC_APM_LAMBDA_DISABLE_LOGS_API": text], arguments: ["x"])
+        }
+        #expect(error?.code == .invalidBool)
+        #expect(error?.variable == "ELASTIC_APM_LAMBDA_DISABLE_LOGS_API")
+    }
+
+    @Test("turning TLS verification off is warned about (stderr and a config_warning event)")
+    func verificationOffWarns() throws {
+        let off = try CollectorConfig.load(environment: ["ELASTIC_APM_LAMBDA_VERIFY_SERVER_CERT": "false"], arguments: ["x"])
+        #expect(off.warnings.count == 1)
+        #expect(off.warnings.first?.contains("ELASTIC_APM_LAMBDA_VERIFY_SERVER_CERT=false") == true)
+        #expect(off.warnings.first?.contains("not verified") == true)
+        let on = try CollectorConfig.load(environment: ["ELASTIC_APM_LAMBDA_VERIFY_SERVER_CERT": "true"], arguments: ["x"])
+        #expect(on.warnings.isEmpty)
+    }
+
+    @Test("with both the PEM variable and the CA file set, the CAs of both are kept")
+    func bothCASourcesAreKept() throws {
+        let path = "/tmp/lantern-ca-both-\(epochMicrosForTests()).pem"
+        defer { unlink(path) }
+        try writeFile(path, "-----BEGIN CERTIFICATE-----\nFROMFILE\n-----END CERTIFICATE-----\n")
+        let config = try CollectorConfig.load(environment: [
+            "ELASTIC_APM_SERVER_CA_CERT_FILE": path,
+            "ELASTIC_APM_LAMBDA_SERVER_CA_CERT_PEM": "-----BEGIN CERTIFICATE-----\\nFROMVAR\\n-----END CERTIFICATE-----",
+        ], arguments: ["x"])
+        let pem = try #require(config.serverCACertPEM)
+        #expect(pem.contains("FROMVAR") && pem.contains("FROMFILE"), "\(pem)")
+        #expect(pem.contains("-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----"), "each certificate on its own lines")
     }
 
     @Test(arguments: [
