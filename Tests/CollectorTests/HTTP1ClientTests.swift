@@ -28,6 +28,16 @@ import Testing
     func refusesWhatIsNotABaseURL(_ url: String) {
         #expect(HTTPOrigin(url: url) == nil)
     }
+
+    @Test("no IP address, IPv6 least of all, is sent as TLS server name (SNI)", arguments: [
+        ("https://[2001:db8::abcd]:8200", nil), ("https://[fe80::1%25eth0]/", nil), ("https://[::ffff:7f00:1]", nil),
+        ("https://[::1]", nil), ("https://127.0.0.1:8200", nil), ("https://apm.example.com", "apm.example.com"),
+        ("https://apm-1.eu-west-1.example.com:443/x", "apm-1.eu-west-1.example.com"),
+    ] as [(String, String?)])
+    func tlsServerName(_ pair: (url: String, name: String?)) throws {
+        let origin = try #require(HTTPOrigin(url: pair.url))
+        #expect(origin.tlsServerName == pair.name, "\(pair.url)")
+    }
 }
 
 @Suite struct HTTP1ClientTests {

@@ -19,13 +19,13 @@ struct TLSForwardingTests {
         var certificatePath: String { folder.appendingPathComponent("cert.pem").path }
         var keyPath: String { folder.appendingPathComponent("key.pem").path }
 
-        static func make() throws -> SelfSigned {
+        static func make(commonName: String = "lantern-test") throws -> SelfSigned {
             let folder = try TestPaths.temporaryDirectory("tls")
             let made = SelfSigned(folder: folder)
             let openssl = Process()
             openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             openssl.arguments = [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=lantern-test",
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(commonName)",
                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                 "-keyout", made.keyPath, "-out", made.certificatePath,
             ]
@@ -92,6 +92,44 @@ struct TLSForwardingTests {
         let (outcome, error) = await send(forwarder(url: "https://127.0.0.1:\(server.port)"))
         #expect(outcome == .failed)
         #expect(error?.lowercased().contains("certificate") == true, "\(error ?? "no error")")
+        await server.close()
+    }
+
+    @Test("with both ELASTIC_APM_LAMBDA_SERVER_CA_CERT_PEM and ELASTIC_APM_SERVER_CA_CERT_FILE, either CA is trusted")
+    func bothCASourcesAreTrusted() async throws {
+        let served = try SelfSigned.make(commonName: "served")
+        let other = try SelfSigned.make(commonName: "other")
+        defer {
+            try? FileManager.default.removeItem(at: served.folder)
+            try? FileManager.default.removeItem(at: other.folder)
+        }
+        let server = try await ScriptedServer(behaviour: .answer, tls: try served.serverContext())
+        // The server's CA once in the file (the PEM variable holds another CA), once in the PEM variable.
+        for (file, text) in [(served, other), (other, served)] {
+            let pem = try String(contentsOfFile: text.certificatePath, encoding: .utf8).replacingOccurrences(of: "\n", with: "\\n")
+            let config = try CollectorConfig.load(environment: [
+                "ELASTIC_APM_SERVER_CA_CERT_FILE": file.certificatePath, "ELASTIC_APM_LAMBDA_SERVER_CA_CERT_PEM": pem,
+            ], arguments: ["x"])
+            let (outcome, error) = await send(forwarder(url: "https://127.0.0.1:\(server.port)", caPEM: config.serverCACertPEM))
+            #expect(outcome == .sent, "CA of the server in \(file.certificatePath == served.certificatePath ? "the file" : "the PEM"): \(error ?? "")")
+        }
+        await server.close()
+    }
+
+    /// Whether this host has IPv6 (IPv4-mapped addresses reach the IPv4 loopback server through it).
+    static let hasIPv6 = FileManager.default.fileExists(atPath: "/proc/net/if_inet6")
+        && ((try? String(contentsOfFile: "/proc/net/if_inet6", encoding: .utf8))?.isEmpty == false)
+
+    @Test("an IPv6 literal with letters is not sent as TLS server name (NIOSSL would refuse every connection)",
+          .enabled(if: TLSForwardingTests.hasIPv6))
+    func ipv6LiteralIsNoServerName() async throws {
+        let certificate = try SelfSigned.make()
+        defer { try? FileManager.default.removeItem(at: certificate.folder) }
+        let server = try await ScriptedServer(behaviour: .answer, tls: try certificate.serverContext())
+        // ::ffff:7f00:1 is 127.0.0.1 mapped into IPv6, written with hex letters.
+        let (outcome, error) = await send(forwarder(url: "https://[::ffff:7f00:1]:\(server.port)", verify: false))
+        #expect(outcome == .sent, "\(error ?? "")")
+        #expect(error?.contains("Server Name Indication") != true, "\(error ?? "")")
         await server.close()
     }
 

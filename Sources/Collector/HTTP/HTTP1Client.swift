@@ -132,9 +132,7 @@ public final class HTTP1Client: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     if let tlsContext {
-                        // SNI takes names only; for an address NIOSSL checks the certificate against the peer's IP.
-                        let name = origin.host.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? nil : origin.host
-                        try pipeline.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: name))
+                        try pipeline.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: origin.tlsServerName))
                     }
                     try pipeline.addHTTPClientHandlers()
                     let collector = ResponseCollector()

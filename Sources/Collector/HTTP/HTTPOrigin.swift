@@ -21,6 +21,16 @@ public struct HTTPOrigin: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(scheme)://\(hostHeader)\(pathPrefix)" }
 
+    /// The name to send as TLS server name (SNI), nil for an IP address: SNI carries host names only (RFC 6066),
+    /// and NIOSSL refuses an address there, which would fail every connection. Without it NIOSSL checks the
+    /// certificate against the peer's address. An IPv6 literal is any host with a colon (with or without its
+    /// brackets, or a zone such as `%eth0`), which no DNS name has.
+    public var tlsServerName: String? {
+        if host.contains(":") || host.hasPrefix("[") { return nil }
+        if host.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return nil }
+        return host
+    }
+
     /// Splits `url`; nil when it is not an absolute http(s) URL with a host.
     public init?(url: String) {
         // The scheme holds no colon, so the first one starts "://". (Not `firstRange(of:)`: see EscapedNewlines.swift
