@@ -72,19 +72,30 @@ final class ChildProcess: Sendable {
         if program.contains("/"), !program.hasPrefix("/") {
             program = URL(fileURLWithPath: program, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).path
         }
-        let launched = program
-        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        var argv = [program] + arguments.dropFirst()
+        if let user {
+            if program.hasPrefix("/"), !user.canExecute(program) {
+                return child.failedToLaunch(
+                    "permission denied running \(program) as the sandbox user (\(user)): it and every folder above it must be "
+                        + "readable and searchable by that user, as /var/task and /opt are in Lambda (or run lantern emulate with --keep-root)",
+                    onExit: onExit)
+            }
+            // The switch happens in a freshly exec'd setpriv, not in swift-subprocess's forked child: glibc's
+            // setgroups/setuid there wait on the parent's other threads, which a forked child does not have, and
+            // the launch hung now and then (seen under load).
+            guard let setpriv = SandboxUser.setprivPath else {
+                return child.failedToLaunch(
+                    "running children as the sandbox user (\(user)) needs setpriv (util-linux); install it or run lantern emulate with --keep-root",
+                    onExit: onExit)
+            }
+            argv = [setpriv] + user.setprivArguments + ["--"] + argv
+        }
+        let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
         var options = PlatformOptions()
         options.processGroupID = 0
-        if let user {
-            options.userID = user.uid
-            options.groupID = user.gid
-            // No supplementary groups: root's would otherwise stay with the child.
-            options.supplementaryGroups = []
-        }
         let env = Environment.custom(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
         let configuration = Configuration(
-            executable: executable, arguments: Arguments(Array(arguments.dropFirst())), environment: env,
+            executable: executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
             workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: options)
 
         await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
@@ -105,7 +116,7 @@ final class ChildProcess: Sendable {
                     case .signaled(let sig): ending = .signaled(sig)
                     }
                 } catch {
-                    ending = .launchFailed(Self.launchFailure(launched, error, user: user))
+                    ending = .launchFailed("\(error)")
                 }
                 child.finish(ending)
                 startedOnce.fire()
@@ -115,12 +126,12 @@ final class ChildProcess: Sendable {
         return child
     }
 
-    /// Why a launch failed, said so that the fix is plain when it is the sandbox user's lack of access.
-    private static func launchFailure(_ program: String, _ error: any Error, user: SandboxUser?) -> String {
-        let text = "\(error)"
-        guard let user, program.hasPrefix("/"), !user.canExecute(program) else { return text }
-        return "permission denied running \(program) as the sandbox user (\(user)): it and every folder above it must be "
-            + "readable and searchable by that user, as /var/task and /opt are in Lambda (or run lantern emulate with --keep-root)"
+    /// A child that could not be started: it has ended, and `onExit` hears why (as a failed spawn would say).
+    private func failedToLaunch(_ why: String, onExit: @escaping @Sendable (ChildExit) -> Void) -> ChildProcess {
+        let ending = ChildExit.launchFailed(why)
+        finish(ending)
+        Task { onExit(ending) }
+        return self
     }
 
     private func finish(_ ending: ChildExit) {

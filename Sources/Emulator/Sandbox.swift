@@ -176,7 +176,11 @@ actor Sandbox {
 
     private func freezeIfStillIdle(_ epoch: Int) async {
         await withCheckedContinuation { (paused: CheckedContinuation<Void, Never>) in hubFeed.yield(.pause(paused)) }
-        guard epoch == freezeEpoch, case .ready = phase, !spinningDown, !freezer.isFrozen else { return }
+        guard epoch == freezeEpoch, case .ready = phase, !spinningDown, !freezer.isFrozen else {
+            // An event came first: its thaw may have resumed the hub before this pause reached it.
+            hubFeed.yield(.resume)
+            return
+        }
         let groups = ([runtimeProcess] + Array(extensionProcesses.values)).compactMap { $0?.pid }
         freezer.freeze(groups)
     }

@@ -25,6 +25,13 @@ public struct SandboxUser: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "uid \(uid) / gid \(gid)" }
 
+    /// util-linux's `setpriv`, which runs a program as another user.
+    static let setprivPath: String? = ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv", "/sbin/setpriv"]
+        .first { access($0, X_OK) == 0 }
+
+    /// setpriv's options for this user: real and effective ids, no supplementary groups (root's would stay).
+    var setprivArguments: [String] { ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups"] }
+
     /// Whether this user may run `path`: every folder above it searchable and the file executable by them.
     func canExecute(_ path: String) -> Bool {
         var folder = ""
