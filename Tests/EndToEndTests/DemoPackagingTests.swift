@@ -7,6 +7,10 @@ import LanternStore
 import Testing
 import TestSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("layer packaging", .serialized, .enabled(if: ProcessInfo.processInfo.environment["LANTERN_SKIP_PACKAGING"] != "1"))
 struct DemoPackagingTests {
     @Test("package-layer.sh builds a zip whose lantern-extension runs without the Swift toolchain", .timeLimit(.minutes(40)))
@@ -75,6 +79,8 @@ struct DemoPackagingTests {
         let log = (try? String(contentsOf: folder.appendingPathComponent("layer.log"), encoding: .utf8)) ?? ""
         try #require(!demo.timedOut && demo.status == 0, "demo with the layer binary failed: \(demo.stderr)\n\(log.suffix(3000))")
         #expect(log.contains("EXTENSION lantern-extension registered"), "\(log.suffix(2000))")
+        // As Lambda runs it: unprivileged (the emulator, started as root here, drops to the sandbox user).
+        if geteuid() == 0 { #expect(log.contains("sandbox runs as uid 993 / gid 990"), "\(log.prefix(600))") }
         let facts = try await DemoChild.python(DemoTests.storeScript, [db.path], as: DemoTests.StoreFacts.self)
         #expect(facts.invocations == 12)
         #expect(facts.flush["agent"] == 12, "\(facts.flush)")

@@ -161,6 +161,14 @@ final class RecordingAPMServer: Sendable {
         return all
     }
 
+    /// How many idle kept-alive connections the server closed (mode `idle_timeout`).
+    func idleClosed() async throws -> Int {
+        let response = try await http.execute(HTTPClientRequest(url: url + "/__recorded"), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        let json = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        return json?["idle_closed"] as? Int ?? 0
+    }
+
     /// Schema validation errors the server found in what it received.
     func schemaErrors() async throws -> [String] {
         try await recorded().flatMap { ($0["errors"] as? [Any] ?? []).map { "\($0)" } }

@@ -11,6 +11,8 @@ to misbehave, at start (--mode JSON) or later (POST /__mode with a JSON body):
   {"crash": true}          read part of the request, then drop the connection without answering
   {"recover_after": 3}     misbehave for this many intake requests, then answer 202 again
   {"info_status": 401}     status of GET / (the server-info request agents send through the proxy)
+  {"idle_timeout": 0.3}    close a kept-alive connection idle this many seconds (APM Server's idle_timeout);
+                           applies to connections opened after it is set; closes are counted in "idle_closed"
 
 GET /__recorded returns everything recorded as JSON. The bound port is printed on stdout as `PORT <n>`.
 """
@@ -56,6 +58,7 @@ class State:
         self.requests = []
         self.release = threading.Event()
         self.validators = validators
+        self.idle_closed = 0
 
     def set_mode(self, mode):
         with self.lock:
@@ -125,6 +128,16 @@ class Handler(BaseHTTPRequestHandler):
     def state(self):
         return self.server.state
 
+    def setup(self):
+        # StreamRequestHandler applies self.timeout to the socket: an idle keep-alive connection then times out.
+        self.timeout = self.state.mode.get("idle_timeout")
+        super().setup()
+
+    def log_error(self, format, *args):
+        if format.startswith("Request timed out"):
+            with self.state.lock:
+                self.state.idle_closed += 1
+
     def reply(self, status, body=b"", content_type="application/json"):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -160,7 +173,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/__recorded":
             with self.state.lock:
-                data = json.dumps({"requests": self.state.requests, "mode": self.state.mode}).encode()
+                data = json.dumps({"requests": self.state.requests, "mode": self.state.mode,
+                                   "idle_closed": self.state.idle_closed}).encode()
             return self.reply(200, data)
         body = self.read_body()
         self.record({"kind": "other", "body": body.decode("utf-8", "replace")})
