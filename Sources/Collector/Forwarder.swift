@@ -201,9 +201,11 @@ public actor Forwarder {
                 state = .failing
             }
             if state == .failing {
-                startProbe()
-                recordDeferred(trigger: trigger, requestID: requestID, reason: "APM Server failing; probing in background")
-                return .deferred
+                guard startProbe(), await probeSettles(by: min(deadline, .now() + Self.probeWait)), state == .healthy else {
+                    recordDeferred(trigger: trigger, requestID: requestID, reason: "APM Server failing; probing in background")
+                    return .deferred
+                }
+                // The server is back: what is left goes now, in this invocation, as after any good send.
             }
         }
         let outcome = await drain(
@@ -466,11 +468,27 @@ public actor Forwarder {
     }
 
     /// After the grace period: one send in the background decides whether the server is back.
-    private func startProbe() {
-        guard probeTask == nil, !isShutDown else { return }
+    /// How long a flush waits for the probe it started. Lambda freezes the sandbox once the invocation is released,
+    /// and a probe left in flight would wait for the next thaw (docs/forwarding.md); a server that is back answers
+    /// well within this, a hanging one costs an invocation this much once per grace period.
+    static let probeWait: TimeAmount = .milliseconds(100)
+
+    /// Starts a probe unless one runs; true when this call started it.
+    @discardableResult
+    private func startProbe() -> Bool {
+        guard probeTask == nil, !isShutDown else { return false }
         probeTask = Task { [weak self] in
             await self?.probe()
         }
+        return true
+    }
+
+    /// Waits until the probe has finished or `bound` passes; true when it finished.
+    private func probeSettles(by bound: NIODeadline) async -> Bool {
+        while probeTask != nil, NIODeadline.now() < bound {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return probeTask == nil
     }
 
     private func probe() async {
