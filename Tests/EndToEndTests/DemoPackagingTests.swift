@@ -81,12 +81,6 @@ struct DemoPackagingTests {
         #expect(log.contains("EXTENSION lantern-extension registered"), "\(log.suffix(2000))")
         // As Lambda runs it: unprivileged (the emulator, started as root here, drops to the sandbox user).
         if geteuid() == 0 { #expect(log.contains("sandbox runs as uid 993 / gid 990"), "\(log.prefix(600))") }
-        let facts = try await DemoChild.python(DemoTests.storeScript, [db.path], as: DemoTests.StoreFacts.self)
-        #expect(facts.invocations == 12)
-        #expect(facts.flush["agent"] == 12, "\(facts.flush)")
-        #expect(facts.shutdowns == ["spindown": 1], "\(facts.shutdowns)")
-        let report = try await IntakeSchemas.validate([events])
-        #expect(report.errors.isEmpty, "\(report.errors)")
-        #expect((report.counts["transaction"] ?? 0) == 12, "\(report.counts)")
+        try await DemoTests.expectCleanRun(db: db, events: events, invocations: 12)
     }
 }

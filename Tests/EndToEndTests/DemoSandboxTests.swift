@@ -40,13 +40,7 @@ struct DemoSandboxTests {
         #expect(log.contains("(the emulator's user)"), "\(log.prefix(600))")
         let owner = try FileManager.default.attributesOfItem(atPath: db.path)[.ownerAccountID] as? Int
         #expect(owner == Int(geteuid() == 0 ? 993 : geteuid()))
-        let facts = try await DemoChild.python(DemoTests.storeScript, [db.path], as: DemoTests.StoreFacts.self)
-        #expect(facts.invocations == 12)
-        #expect(facts.flush["agent"] == 12, "\(facts.flush)")
-        #expect(facts.shutdowns == ["spindown": 1], "\(facts.shutdowns)")
-        let report = try await IntakeSchemas.validate([events])
-        #expect(report.errors.isEmpty, "\(report.errors)")
-        #expect(report.counts["transaction"] == 12, "\(report.counts)")
+        try await DemoTests.expectCleanRun(db: db, events: events, invocations: 12)
     }
 
     @Test("kill -9 of lantern demo: the emulator, the collector and the function end with it, its temporary folder goes too",

@@ -39,6 +39,18 @@ struct DemoTests {
     }))
     """#
 
+    /// A demo run whose invocations all succeeded or failed in the handler: each ended by the agent's flush, one
+    /// spindown, and every transaction at the APM Server, schema-valid.
+    static func expectCleanRun(db: URL, events: URL, invocations: Int) async throws {
+        let facts = try await DemoChild.python(storeScript, [db.path], as: StoreFacts.self)
+        #expect(facts.invocations == invocations)
+        #expect(facts.flush["agent"] == invocations, "\(facts.flush)")
+        #expect(facts.shutdowns == ["spindown": 1], "\(facts.shutdowns)")
+        let report = try await IntakeSchemas.validate([events])
+        #expect(report.errors.isEmpty, "\(report.errors)")
+        #expect((report.counts["transaction"] ?? 0) == invocations, "\(report.counts)")
+    }
+
     @Test("the sample function's agent events are valid intake v2 events")
     func sampleEventsValidate() async throws {
         let folder = try TestPaths.temporaryDirectory("demo-events")
