@@ -127,6 +127,10 @@ public actor AgentReceiver {
                 var parts = inbound.makeAsyncIterator()
                 while let part = try await parts.next() {
                     guard case .head(let head) = part else { continue }
+                    // A body that trickles in (or stops) must not hold the connection and its buffer for ever.
+                    let channel = connection.channel
+                    let reading = channel.eventLoop.scheduleTask(in: configuration.readTimeout) { channel.close(promise: nil) }
+                    defer { reading.cancel() }
                     var request = Request(head: head, body: ByteBuffer(), receivedBytes: 0, tooLarge: false)
                     collecting: while let part = try await parts.next() {
                         switch part {
@@ -140,6 +144,7 @@ public actor AgentReceiver {
                                 request.body.writeBuffer(&chunk)
                             }
                         case .end:
+                            reading.cancel()
                             break collecting
                         case .head:
                             return

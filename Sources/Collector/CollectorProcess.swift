@@ -135,7 +135,8 @@ public enum CollectorProcess {
         let book = InvocationBook(environmentID: environmentID, recorder: sink, forwarder: forwarder)
         let receiver = AgentReceiver(
             host: "127.0.0.1", port: config.receiverPort, forwarder: forwarder, observer: book,
-            configuration: ReceiverConfiguration(proxyTimeout: TimeAmount(config.receiverTimeout)),
+            configuration: ReceiverConfiguration(
+                proxyTimeout: TimeAmount(config.receiverTimeout), readTimeout: TimeAmount(config.receiverTimeout)),
             recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         do {

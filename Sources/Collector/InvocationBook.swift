@@ -64,8 +64,10 @@ public actor InvocationBook: AgentObserver {
     /// The request of the last `platform.start`: function log lines belong to it.
     private var logRequestID: String?
     private var invocations = 0
-    /// Proxies made but not yet known to have reached the APM Server.
+    /// Proxies made but not yet known to have reached the APM Server; the newest `unforwardedCapacity`. An older
+    /// one keeps an empty `forwarded_at` in the store (the APM Server down for long, or no server at all).
     private var unforwarded: [ProxyTransactionRecord] = []
+    static let unforwardedCapacity = 256
     /// Agent flushes that ended nothing because their request was already over (or unknown).
     private(set) var lateFlushes = 0
 
@@ -357,6 +359,11 @@ public actor InvocationBook: AgentObserver {
         return ShutdownSummary(pendingInvocations: pending, proxiesCreated: proxies)
     }
 
+    /// How much per-request state the book holds (bounded in a long-lived environment).
+    var footprint: (entries: Int, transactionOwners: Int, unforwarded: Int) {
+        (entries.count, transactionOwners.count, unforwarded.count)
+    }
+
     /// A send that included every proxy made so far succeeded: stamp their `forwarded_at`.
     public func proxiesForwarded(at: Int64) {
         for var record in unforwarded {
@@ -393,6 +400,7 @@ public actor InvocationBook: AgentObserver {
             trigger: trigger, createdAt: epochMicros())
         recorder?.record(.proxy(record))
         unforwarded.append(record)
+        if unforwarded.count > Self.unforwardedCapacity { unforwarded.removeFirst(unforwarded.count - Self.unforwardedCapacity) }
         await forwarder?.forwardProxy(ProxyTransaction(
             registration: registration, result: result, outcome: outcome, durationMs: durationMs, trigger: trigger))
     }
@@ -423,6 +431,7 @@ public actor InvocationBook: AgentObserver {
         // Entries the agent named but that never got an INVOKE are bounded too.
         if entries.count > Self.capacity * 2 {
             for (id, entry) in entries where entry.invokedAt == nil && !order.contains(id) {
+                if let tx = entry.registration?.transactionID, transactionOwners[tx] == id { transactionOwners[tx] = nil }
                 entries[id] = nil
             }
         }

@@ -12,11 +12,16 @@ public struct ReceiverConfiguration: Sendable {
     public var proxyTimeout: TimeAmount
     /// Largest APM Server answer passed back through the proxy.
     public var maxProxyResponseBytes: Int
+    /// A request must arrive whole (head to end of body) within this, or its connection is closed
+    /// (Elastic: the receiver's 15 s read timeout). Idle kept-alive connections are left alone.
+    public var readTimeout: TimeAmount
 
     public init(
         maxBodyBytes: Int = 4 * 1024 * 1024, maxDecompressedBytes: Int = 16 * 1024 * 1024,
-        proxyTimeout: TimeAmount = .seconds(15), maxProxyResponseBytes: Int = 4 * 1024 * 1024
+        proxyTimeout: TimeAmount = .seconds(15), maxProxyResponseBytes: Int = 4 * 1024 * 1024,
+        readTimeout: TimeAmount = .seconds(15)
     ) {
+        self.readTimeout = readTimeout
         self.maxBodyBytes = maxBodyBytes
         self.maxDecompressedBytes = maxDecompressedBytes
         self.proxyTimeout = proxyTimeout

@@ -13,6 +13,9 @@ import NIOPosix
 public actor TelemetryListener {
     /// Deliveries are at most 2 x maxBytes (1 MiB) plus envelope; anything far bigger is refused.
     static let maxBodyBytes = 4 << 20
+    /// Deliveries decoded but not yet routed. Beyond this the listener answers 503 and the Telemetry API delivers
+    /// the batch again later: memory stays bounded in a long-lived environment and nothing is lost.
+    static let maxQueuedDeliveries = 256
 
     let group: any EventLoopGroup
     let logger: Logger
@@ -23,7 +26,8 @@ public actor TelemetryListener {
     public init(eventLoopGroup: any EventLoopGroup, logger: Logger) {
         self.group = eventLoopGroup
         self.logger = logger
-        let (stream, continuation) = AsyncStream<[TelemetryEvent]>.makeStream(bufferingPolicy: .unbounded)
+        let (stream, continuation) = AsyncStream<[TelemetryEvent]>.makeStream(
+            bufferingPolicy: .bufferingOldest(Self.maxQueuedDeliveries))
         self.deliveries = stream
         self.deliveriesContinuation = continuation
     }
@@ -137,7 +141,10 @@ final class TelemetryHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let body, body.readableBytes > 0 else { return (.ok, "OK") }
         do {
             let events = try JSONDecoder().decode([TelemetryEvent].self, from: Data(body.readableBytesView))
-            deliveries.yield(events)
+            if case .dropped = deliveries.yield(events) {
+                logger.warning("telemetry deliveries are not being routed fast enough; asked for this one again")
+                return (.serviceUnavailable, "busy: deliver again")
+            }
             return (.ok, "OK")
         } catch {
             // A body that does not decode will not decode when resent either: say so and drop it.

@@ -4,6 +4,10 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The receiver over loopback, with a recording APM Server behind the forwarder and proxy.
 @Suite("Agent receiver", .serialized)
 struct AgentReceiverTests {
@@ -62,6 +66,38 @@ struct AgentReceiverTests {
                 let request = try #require(try await server.intake().first)
                 #expect(request.errors == [] && request.events.count == 7)
             }
+        }
+    }
+
+    @Test("a request whose body stalls is cut off at the read timeout; the receiver goes on serving")
+    func stalledBodyIsCutOff() async throws {
+        var configuration = ReceiverConfiguration()
+        configuration.readTimeout = .milliseconds(300)
+        try await withReceiver(serverURL: nil, configuration: configuration) { running in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(fd >= 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(running.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            try #require(connected == 0)
+            let partial = "POST /intake/v2/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n{\"metadata\":"
+            _ = partial.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            // The server closes the connection: read returns 0 (EOF) well before the 5 s this test waits.
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let started = ContinuousClock.now
+            var byte: UInt8 = 0
+            let read = recv(fd, &byte, 1, 0)
+            #expect(read == 0, "the stalled request's connection stayed open")
+            #expect(ContinuousClock.now - started < .seconds(3))
+            // Others are still served.
+            let ok = try await send(port: running.port, path: "/intake/v2/events?flushed=true", headers: [Self.ndjson], body: ByteBuffer())
+            #expect(ok.status == 202)
         }
     }
 

@@ -125,6 +125,28 @@ import Testing
         #expect(facts.merged("r1").errorType == "Runtime.ExitError")
     }
 
+    @Test("a long-lived environment keeps bounded state: unforwarded proxies, and owners of never-invoked registrations")
+    func stateStaysBounded() async {
+        // Registrations naming requests that never get an INVOKE (an agent's stray or replayed calls).
+        for index in 0..<(InvocationBook.capacity * 4) {
+            await register("ghost-\(index)", transaction: "ghost-tx-\(index)")
+        }
+        // Failing invocations whose proxies never reach an APM Server (it is down, or there is none).
+        for index in 0..<(InvocationBook.unforwardedCapacity + 50) {
+            await invoke("r\(index)")
+            await register("r\(index)", transaction: "t\(index)")
+            await book.runtimeDone(requestID: "r\(index)", at: epochMicros(), status: "error", errorType: "Runtime.ExitError",
+                                   durationMs: 1, producedBytes: 0)
+            _ = await book.awaitEnd(of: "r\(index)")
+            await book.released(requestID: "r\(index)", at: epochMicros())
+        }
+        let footprint = await book.footprint
+        #expect(footprint.unforwarded == InvocationBook.unforwardedCapacity)
+        #expect(footprint.entries <= InvocationBook.capacity * 2 + 1, "\(footprint)")
+        #expect(footprint.transactionOwners <= footprint.entries, "\(footprint)")
+        #expect(await forwarding.proxies.count == InvocationBook.unforwardedCapacity + 50)
+    }
+
     @Test func observedTransactionNeedsNoProxy() async {
         await invoke("r1")
         await register("r1", transaction: "t1")

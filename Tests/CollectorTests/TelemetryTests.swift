@@ -66,6 +66,31 @@ import Testing
         #expect(deliveries.last?.first?.type == "platform.start")
     }
 
+    @Test("deliveries nobody routes are bounded: past the queue the listener answers 503 (Lambda delivers again), nothing queued is lost")
+    func unroutedDeliveriesAreBounded() async throws {
+        let listener = TelemetryListener(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        let endpoint = try await listener.start()
+        let client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        var statuses: [Int] = []
+        do {
+            for index in 0..<(TelemetryListener.maxQueuedDeliveries + 3) {
+                let body = #"[{"time":"2026-01-10T10:00:01.000Z","type":"platform.start","record":{"requestId":"r\#(index)"}}]"#
+                statuses.append(try await post(body, to: endpoint, client: client).0)
+            }
+        } catch {
+            try? await client.shutdown()
+            await listener.stop()
+            throw error
+        }
+        try await client.shutdown()
+        await listener.stop()
+        #expect(Array(statuses.prefix(TelemetryListener.maxQueuedDeliveries)).allSatisfy { $0 == 200 })
+        #expect(Array(statuses.suffix(3)) == [503, 503, 503])
+        var delivered = 0
+        for await _ in listener.events { delivered += 1 }
+        #expect(delivered == TelemetryListener.maxQueuedDeliveries)
+    }
+
     @Test func routerAppliesADeliveryToTheBook() async throws {
         let facts = CollectedFacts()
         let forwarding = CollectedForwarding()
