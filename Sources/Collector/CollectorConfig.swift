@@ -42,6 +42,9 @@ public struct CollectorConfig: Sendable {
     public var storePath: String?
     /// How many log records the store keeps (the oldest are trimmed).
     public var logRetention: Int = 100_000
+    /// The store's size bound in MB (`LANTERN_DB_MAX_MB`); nil = the default share of the store's file system
+    /// (`StorePruner.defaultBound`), 0 = unbounded.
+    public var storeMaxMB: Int?
     /// The name to register under: Lambda requires the executable's file name.
     public var extensionName: String
     /// `host:port` of the Lambda Extensions and Telemetry APIs.
@@ -196,6 +199,17 @@ extension CollectorConfig {
                                   message: "\(retention) must be 0 or more log records")
             }
             config.logRetention = retention
+        }
+        if let raw = env.string("LANTERN_DB_MAX_MB") {
+            if raw.lowercased() == "off" {
+                config.storeMaxMB = 0
+            } else {
+                guard let megabytes = try env.int("LANTERN_DB_MAX_MB"), megabytes >= 0 else {
+                    throw ConfigError(code: .invalidNumber, variable: "LANTERN_DB_MAX_MB",
+                                      message: "'\(raw)' must be a whole number of MB (0 or off: no bound)")
+                }
+                config.storeMaxMB = megabytes
+            }
         }
         config.runtimeAPI = env.string("AWS_LAMBDA_RUNTIME_API")
         return config

@@ -85,6 +85,12 @@ public enum CollectorProcess {
             // The writer appends; the pages it needs again are the B-trees' right edges and a few index pages.
             // SQLite's default 2 MB cache would fill with pages never read again and count in the RSS.
             options.pageCacheKB = 256
+            // Lambda's /tmp is the function's too: never fill it (docs/store.md, "The size bound").
+            switch config.storeMaxMB {
+            case 0?: options.sizeBoundBytes = nil
+            case let megabytes?: options.sizeBoundBytes = megabytes << 20
+            case nil: options.sizeBoundBytes = StorePruner.defaultBound(forStoreAt: path)
+            }
             // Opened on the writer thread: creating the store (several fsyncs) stays off the cold-start path.
             let log = logger
             do {

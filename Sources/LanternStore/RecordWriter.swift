@@ -12,6 +12,7 @@ final class RecordWriter {
     private let connection: Connection
     private let queue: RecordQueue
     private let options: Recorder.Options
+    private let pruner: StorePruner?
     private var revision: Int64
     /// Drops already written as a `records_dropped` lifecycle event.
     private var reportedDrops = 0
@@ -21,6 +22,7 @@ final class RecordWriter {
         self.connection = connection
         self.queue = queue
         self.options = options
+        pruner = options.sizeBoundBytes.map { StorePruner(boundBytes: $0) }
         revision = try connection.scalar(RecordStatements.maxRevision).int64 ?? 0
         queue.updateStatistics { $0.revision = revision }
     }
@@ -51,6 +53,21 @@ final class RecordWriter {
         queue.didClose()
     }
 
+    /// Keeps the size bound. A prune that fails is reported and tried again after the next commit; the records
+    /// themselves are already safe.
+    private func pruneIfNeeded() {
+        guard let pruner else { return }
+        do {
+            guard let outcome = try pruner.pruneIfNeeded(connection, rev: revision, now: epochMicros()) else { return }
+            queue.updateStatistics {
+                $0.prunedInvocations += outcome.invocations
+                $0.prunes += 1
+            }
+        } catch {
+            report(error, context: "pruning the store to its size bound failed")
+        }
+    }
+
     /// Commits one batch, retrying with backoff; after the last retry the batch is dropped and counted.
     private func commit(_ batch: ArraySlice<StoreRecord>) {
         let delays = options.retryDelaysMs
@@ -64,6 +81,7 @@ final class RecordWriter {
                     statistics.batches += 1
                     statistics.revision = revision
                 }
+                pruneIfNeeded()
                 return
             } catch {
                 queue.updateStatistics { statistics in

@@ -52,6 +52,12 @@ public final class Recorder: Sendable {
             let pageSize = try connection.scalar("PRAGMA page_size").int64 ?? 4096
             try connection.execute("PRAGMA max_page_count = \(max(1, Int64(maxStoreBytes) / pageSize))")
         }
+        if let bound = options.sizeBoundBytes {
+            let pageSize = Int(try connection.scalar("PRAGMA page_size").int64 ?? 4096)
+            let wal = StorePruner.walSettings(boundBytes: bound, pageSize: pageSize)
+            _ = try connection.scalar("PRAGMA journal_size_limit = \(wal.journalSizeLimit)")
+            _ = try connection.scalar("PRAGMA wal_autocheckpoint = \(wal.autocheckpointPages)")
+        }
         if let pageCacheKB = options.pageCacheKB {
             try connection.execute("PRAGMA cache_size = -\(max(1, pageCacheKB))")
         }

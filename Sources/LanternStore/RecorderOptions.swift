@@ -16,6 +16,8 @@ extension Recorder {
         public var logRetention: Int = 100_000
         /// Cap on the store file size (via `PRAGMA max_page_count`), e.g. for Lambda's small `/tmp`; nil = no cap.
         public var maxStoreBytes: Int? = nil
+        /// The size bound kept by pruning the oldest invocations (`StorePruner`); nil = the store grows freely.
+        public var sizeBoundBytes: Int? = nil
         /// Most KiB of SQLite page cache the writer keeps (`PRAGMA cache_size`); nil = SQLite's 2,000 KiB.
         public var pageCacheKB: Int? = nil
         /// Whether failures are also written as one line to stderr (the collector's log).
@@ -49,6 +51,9 @@ public struct RecorderStatistics: Sendable, Equatable {
     public var lastError: StoreError? = nil
     /// The revision stamped on the latest committed batch.
     public var revision: Int64 = 0
+    /// Invocations the size bound pruned, and how many prunes that took.
+    public var prunedInvocations: Int = 0
+    public var prunes: Int = 0
 
     public init() {}
 }

@@ -46,6 +46,11 @@ public struct StoreSummary: Sendable, Equatable {
     public var recordsDroppedEvents = 0
     /// Records the Recorder reports it dropped (the sum over `records_dropped` events).
     public var recordsDropped = 0
+    /// Prunes the size bound made (`store_prunes`), the invocations they removed, and when the last one ran.
+    /// Not limited by `since`: pruned rows are gone, so their count is the only trace of them.
+    public var prunes = 0
+    public var prunedInvocations = 0
+    public var lastPrunedAt: Int64?
 
     public static func == (lhs: StoreSummary, rhs: StoreSummary) -> Bool {
         func same(_ a: [(key: String?, count: Int)], _ b: [(key: String?, count: Int)]) -> Bool {
@@ -58,6 +63,8 @@ public struct StoreSummary: Sendable, Equatable {
             && lhs.coldStarts == rhs.coldStarts && lhs.initDuration == rhs.initDuration && lhs.proxies == rhs.proxies
             && same(lhs.proxiesByTrigger, rhs.proxiesByTrigger) && lhs.droppedFlushes == rhs.droppedFlushes
             && lhs.droppedEvents == rhs.droppedEvents && lhs.recordsDroppedEvents == rhs.recordsDroppedEvents
+            && lhs.prunes == rhs.prunes && lhs.prunedInvocations == rhs.prunedInvocations
+            && lhs.lastPrunedAt == rhs.lastPrunedAt
             && lhs.recordsDropped == rhs.recordsDropped
     }
 }
@@ -127,6 +134,10 @@ extension History {
             """, [sinceValue])
         summary.recordsDroppedEvents = Int(recorderDrops.first?[0].int64 ?? 0)
         summary.recordsDropped = Int(recorderDrops.first?[1].int64 ?? 0)
+        let prunes = try connection.rows("SELECT count(*), coalesce(sum(invocations), 0), max(at) FROM store_prunes")
+        summary.prunes = Int(prunes.first?[0].int64 ?? 0)
+        summary.prunedInvocations = Int(prunes.first?[1].int64 ?? 0)
+        summary.lastPrunedAt = prunes.first?[2].int64
         return summary
     }
 }

@@ -1,11 +1,12 @@
 import ArgumentParser
+import Foundation
 import LanternStore
 
 /// `lantern query stats`: counts and percentiles, as metric/value rows.
 struct QueryStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Counts by status, flush reason and shutdown reason; p50/p95/p99 of duration, billed and post-runtime time; cold starts; proxies; drops.")
+        abstract: "Counts by status, flush reason and shutdown reason; p50/p95/p99 of duration, billed and post-runtime time; cold starts; proxies; drops; what the size bound pruned.")
     @OptionGroup var options: QueryOptions
     @Option(help: "Only rows from this far back (15m, 2h, 3d) or since an ISO-8601 time.") var since: String?
 
@@ -17,6 +18,12 @@ struct QueryStats: ParsableCommand {
             let result = QueryResult(columns: ["metric", "value"], rows: Self.rows(summary).map { [.text($0.0), $0.1] })
             writeStandardOutput(QueryOutput(format: options.outputFormat).render(result))
         }
+    }
+
+    static func isoTime(micros: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(micros) / 1_000_000))
     }
 
     static func rows(_ summary: StoreSummary) -> [(String, SQLValue)] {
@@ -47,6 +54,9 @@ struct QueryStats: ParsableCommand {
         count("dropped_events", summary.droppedEvents)
         count("records_dropped_events", summary.recordsDroppedEvents)
         count("records_dropped", summary.recordsDropped)
+        count("store_prunes", summary.prunes)
+        count("pruned_invocations", summary.prunedInvocations)
+        rows.append(("last_pruned_at", summary.lastPrunedAt.map { .text(Self.isoTime(micros: $0)) } ?? .null))
         return rows
     }
 }

@@ -85,6 +85,20 @@ import Glibc
         #expect(off.storePath == nil)
     }
 
+    @Test("LANTERN_DB_MAX_MB: a number of MB, 0 or off for none, the default share otherwise; a bad value names the variable")
+    func storeBound() throws {
+        #expect(try CollectorConfig.load(environment: [:], arguments: ["x"]).storeMaxMB == nil)
+        #expect(try CollectorConfig.load(environment: ["LANTERN_DB_MAX_MB": "40"], arguments: ["x"]).storeMaxMB == 40)
+        #expect(try CollectorConfig.load(environment: ["LANTERN_DB_MAX_MB": "0"], arguments: ["x"]).storeMaxMB == 0)
+        #expect(try CollectorConfig.load(environment: ["LANTERN_DB_MAX_MB": "off"], arguments: ["x"]).storeMaxMB == 0)
+        for bad in ["-5", "lots", "1.5"] {
+            let error = #expect(throws: ConfigError.self) {
+                try CollectorConfig.load(environment: ["LANTERN_DB_MAX_MB": bad], arguments: ["x"])
+            }
+            #expect(error?.variable == "LANTERN_DB_MAX_MB")
+        }
+    }
+
     @Test func bearerWhenOnlyATokenIsSet() throws {
         let config = try CollectorConfig.load(environment: ["ELASTIC_APM_SECRET_TOKEN": "s3cr3t"], arguments: ["x"])
         #expect(config.authorization == "Bearer s3cr3t")
