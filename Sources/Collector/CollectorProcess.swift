@@ -94,9 +94,12 @@ public enum CollectorProcess {
             // Opened on the writer thread: creating the store (several fsyncs) stays off the cold-start path.
             let log = logger
             do {
-                recorder = try Recorder(openingInBackground: path, options: options) { error in
-                    log.error("the store at \(path) cannot be used (\(error)); running without a store")
-                }
+                recorder = try Recorder(
+                    openingInBackground: path, options: options,
+                    onFailure: { error in
+                        log.error("the store at \(path) cannot be used (\(error)); forwarding goes on, recording resumes when it can be opened")
+                    },
+                    onRecovery: { detail in log.notice("\(detail)") })
             } catch {
                 logger.error("the store at \(path) cannot be used (\(error)); running without a store")
             }

@@ -22,6 +22,8 @@ final class RecordQueue: Sendable {
         var closed = false
         /// Why the store never opened (background open): every flush reports it.
         var openError: StoreError?
+        /// Why the store cannot be opened yet (the writer keeps trying): flushes fail at once meanwhile.
+        var unavailable: StoreError?
         var flushWaiters: [FlushWaiter] = []
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -115,6 +117,33 @@ final class RecordQueue: Sendable {
         }
     }
 
+    /// The store cannot be opened for now (nil: it can again). Flushes waiting meanwhile fail at once.
+    func markUnavailable(_ error: StoreError?) {
+        let waiters: [FlushWaiter] = state.withLock { state in
+            state.unavailable = error
+            guard error != nil else { return [] }
+            defer { state.flushWaiters = [] }
+            return state.flushWaiters
+        }
+        if let error { for waiter in waiters { waiter.continuation.resume(returning: .failure(error)) } }
+    }
+
+    /// Puts records the writer held back at the front of the queue (they were counted as accepted already).
+    func prepend(_ records: [StoreRecord]) {
+        guard !records.isEmpty else { return }
+        state.withLock { $0.pending.insert(contentsOf: records, at: 0) }
+    }
+
+    /// Whether `close()` was asked for.
+    var isClosing: Bool { state.withLock { $0.closing } }
+
+    /// Sleeps the writer for `milliseconds`, or until a flush or close nudges it (new records do not).
+    func doze(milliseconds: Int) {
+        state.withLock { $0.writerLingering = true }
+        _ = wakeUp.wait(timeout: .now() + .milliseconds(milliseconds))
+        state.withLock { $0.writerLingering = false }
+    }
+
     /// Writer bookkeeping after a batch; resumes the flush waiters it satisfied.
     func finished(_ count: Int, update: (inout RecorderStatistics) -> Void) {
         let ready: [(FlushWaiter, Result<Void, StoreError>)] = state.withLock { state in
@@ -145,7 +174,7 @@ final class RecordQueue: Sendable {
     func flush() async -> Result<Void, StoreError> {
         await withCheckedContinuation { continuation in
             let immediate: Result<Void, StoreError>? = state.withLock { state in
-                if let error = state.openError { return .failure(error) }
+                if let error = state.openError ?? state.unavailable { return .failure(error) }
                 if state.processed >= state.statistics.accepted { return .success(()) }
                 if state.closed {
                     return .failure(StoreError(code: .closed, message: "the recorder closed before these records were written"))

@@ -23,19 +23,24 @@ public final class Recorder: Sendable {
 
     /// Starts the writer thread, which opens (or creates) the store itself: the caller does not wait for
     /// the file (creating a store costs several fsyncs, ~10 ms on a cold start) and `record()` works at once.
-    /// When the store cannot be used, `onFailure` gets the error (on the writer thread), and the records,
-    /// those already taken and all later ones, are dropped and counted.
+    /// When the store cannot be opened, `onFailure` gets the error once (on the writer thread); the writer tries
+    /// again with backoff, holding the newest `holdWhileUnavailable` records meanwhile (older ones are dropped and
+    /// counted), and `onRecovery` hears when it worked. A corrupt file is moved aside and a new store made. Only a
+    /// store that must be left alone (another application's database, a newer schema) ends recording for good.
     public init(
         openingInBackground path: String, options: Options = .init(),
-        onFailure: @escaping @Sendable (StoreError) -> Void
+        onFailure: @escaping @Sendable (StoreError) -> Void,
+        onRecovery: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(StoreError) {
         self.path = path
         let queue = RecordQueue(maxQueue: options.maxQueue)
         self.queue = queue
         try WriterThread.start {
+            let opening = StoreOpening(path: path, options: options, queue: queue, onFailure: onFailure, onRecovery: onRecovery)
+            guard let connection = opening.connectionWhenPossible(open: Self.open) else { return }
             let writer: RecordWriter
             do throws(StoreError) {
-                writer = try RecordWriter(connection: Self.open(path: path, options: options), queue: queue, options: options)
+                writer = try RecordWriter(connection: connection, queue: queue, options: options)
             } catch {
                 // Reported before the waiters are answered, so whoever sees `flush()` fail also sees the report.
                 onFailure(error)
@@ -46,7 +51,7 @@ public final class Recorder: Sendable {
         }
     }
 
-    private static func open(path: String, options: Options) throws(StoreError) -> Connection {
+    static func open(path: String, options: Options) throws(StoreError) -> Connection {
         let connection = try StoreSchema.openForWriting(path: path, busyTimeoutMs: options.busyTimeoutMs)
         if let maxStoreBytes = options.maxStoreBytes {
             let pageSize = try connection.scalar("PRAGMA page_size").int64 ?? 4096

@@ -20,6 +20,10 @@ extension Recorder {
         public var sizeBoundBytes: Int? = nil
         /// Most KiB of SQLite page cache the writer keeps (`PRAGMA cache_size`); nil = SQLite's 2,000 KiB.
         public var pageCacheKB: Int? = nil
+        /// Records held while the store cannot be opened (background open); older ones are dropped and counted.
+        public var holdWhileUnavailable: Int = 5_000
+        /// First and longest wait between attempts to open an unavailable store.
+        public var reopenDelaysMs: (first: Int, longest: Int) = (250, 5_000)
         /// Whether failures are also written as one line to stderr (the collector's log).
         public var logsToStandardError: Bool = true
 

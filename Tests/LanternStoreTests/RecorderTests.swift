@@ -125,19 +125,117 @@ struct RecorderTests {
         #expect(try History(path: path).count(.invocations) == 50)
     }
 
-    @Test("opening in the background, unusable path: the error is reported once, records are dropped and counted")
-    func backgroundOpenFailure() async throws {
+    /// Options that retry the open quickly (the tests wait for the fault to clear).
+    static func quickReopen() -> Recorder.Options {
+        var options = StoreFixtures.quietOptions()
+        options.reopenDelaysMs = (20, 100)
+        options.busyTimeoutMs = 50
+        return options
+    }
+
+    @Test("background open, a folder that is not there yet: reported once, records held, recording resumes when it appears")
+    func backgroundOpenResumes() async throws {
+        let folder = try TestPaths.temporaryDirectory("lantern-store").appendingPathComponent("later")
+        let path = folder.appendingPathComponent("lantern.db").path
         let failures = Mutex<[StoreError]>([])
-        let recorder = try Recorder(openingInBackground: "/nonexistent-dir/lantern.db", options: StoreFixtures.quietOptions()) {
-            error in failures.withLock { $0.append(error) }
+        let recoveries = Mutex<[String]>([])
+        let recorder = try Recorder(
+            openingInBackground: path, options: Self.quickReopen(),
+            onFailure: { error in failures.withLock { $0.append(error) } },
+            onRecovery: { detail in recoveries.withLock { $0.append(detail) } })
+        recorder.record(.invocation(StoreFixtures.invocation("early", at: 1)))
+        await #expect(throws: StoreError.self) { try await recorder.flush() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(recorder.record(.invocation(StoreFixtures.invocation("during", at: 2))))
+        #expect(failures.withLock { $0.count } == 1)
+        #expect(failures.withLock { $0.first?.code } == .cannotOpen)
+
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let resumed = await eventually(timeout: .seconds(10)) { (try? await recorder.flush()) != nil }
+        #expect(resumed)
+        recorder.record(.invocation(StoreFixtures.invocation("after", at: 3)))
+        await recorder.close()
+        #expect(recorder.statistics.dropped == 0)
+        let history = try History(path: path)
+        #expect(try history.count(.invocations) == 3)
+        let kinds = try history.query(sql: "SELECT kind FROM lifecycle_events").rows.map { $0.first }
+        #expect(kinds.contains(.text("store_recovered")))
+        #expect(recoveries.withLock { $0.count } == 1)
+    }
+
+    @Test("background open while another process holds the write lock (sqlite3 BEGIN EXCLUSIVE): recording resumes when it lets go",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3"), "needs the sqlite3 command"))
+    func backgroundOpenWaitsForTheLock() async throws {
+        let path = try StoreFixtures.storePath("locked")
+        let first = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        first.record(.invocation(StoreFixtures.invocation("before", at: 1)))
+        await first.close()
+
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [path]
+        let input = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        defer { if holder.isRunning { holder.terminate() } }
+        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE;\nINSERT INTO lifecycle_events (at, kind, rev) VALUES (1, 'holder', 0);\n".utf8))
+        try await Task.sleep(for: .milliseconds(300))
+
+        let failures = Mutex<[StoreError]>([])
+        let recorder = try Recorder(
+            openingInBackground: path, options: Self.quickReopen(),
+            onFailure: { error in failures.withLock { $0.append(error) } })
+        for index in 0..<50 { recorder.record(.invocation(StoreFixtures.invocation("held-\(index)", at: Int64(10 + index)))) }
+        let blocked = await eventually(timeout: .seconds(5)) { failures.withLock { !$0.isEmpty } }
+        #expect(blocked, "the open did not notice the lock")
+        #expect(failures.withLock { $0.first?.code } == .busy)
+
+        input.fileHandleForWriting.write(Data("COMMIT;\n.quit\n".utf8))
+        holder.waitUntilExit()
+        let resumed = await eventually(timeout: .seconds(10)) { (try? await recorder.flush()) != nil }
+        #expect(resumed)
+        await recorder.close()
+        #expect(recorder.statistics.dropped == 0)
+        #expect(try History(path: path).count(.invocations) == 51)
+    }
+
+    @Test("a corrupt store is moved aside, never deleted, and a new one is started")
+    func corruptStoreMovedAside() async throws {
+        let path = try StoreFixtures.storePath("corrupt")
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: URL(fileURLWithPath: path))
+        let recorder = try Recorder(openingInBackground: path, options: Self.quickReopen(), onFailure: { _ in })
+        recorder.record(.invocation(StoreFixtures.invocation("fresh", at: 1)))
+        try await recorder.flush()
+        await recorder.close()
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let aside = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.contains(".corrupt-") && !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }
+        try #require(aside.count == 1, "\(aside)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent(aside[0])) == garbage)
+        let history = try History(path: path)
+        #expect(try history.count(.invocations) == 1)
+        let kinds = try history.query(sql: "SELECT kind FROM lifecycle_events").rows.map { $0.first }
+        #expect(kinds.contains(.text("store_moved_aside")))
+    }
+
+    @Test("another application's database is left alone: reported once, records dropped and counted, never retried")
+    func foreignDatabaseLeftAlone() async throws {
+        let path = try StoreFixtures.storePath("foreign")
+        try StoreFixtures.exec(path, "CREATE TABLE theirs (x); INSERT INTO theirs VALUES (1);")
+        let before = try StoreFixtures.fileBytes(path)
+        let failures = Mutex<[StoreError]>([])
+        let recorder = try Recorder(openingInBackground: path, options: Self.quickReopen()) { error in
+            failures.withLock { $0.append(error) }
         }
         recorder.record(.invocation(StoreFixtures.invocation("early", at: 1)))
         await #expect(throws: StoreError.self) { try await recorder.flush() }
         #expect(failures.withLock { $0.count } == 1)
-        #expect(failures.withLock { $0.first?.code } == .cannotOpen)
+        #expect(failures.withLock { $0.first?.code } == .notAStore)
         #expect(recorder.record(.invocation(StoreFixtures.invocation("late", at: 2))) == false)
         #expect(recorder.statistics.dropped == 2 && recorder.statistics.committed == 0)
         await recorder.close()
+        #expect(try StoreFixtures.fileBytes(path) == before)
     }
 
     @Test("a path whose directory cannot be written is a reported error, not a crash")

@@ -31,3 +31,13 @@ enum StoreFixtures {
         try connection.execute(sql)
     }
 }
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration, _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(25))
+    }
+    return await condition()
+}
