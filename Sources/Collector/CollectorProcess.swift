@@ -142,6 +142,11 @@ public enum CollectorProcess {
                 logStream: config.function.logStream, collectorVersion: LanternVersion.current),
             recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
         let book = InvocationBook(environmentID: environmentID, recorder: sink, forwarder: forwarder)
+        if let recorder, let path = config.storePath {
+            // Off the start-up path: it waits for the store to open.
+            Task { await KilledEnvironments.closeOut(
+                storePath: path, recorder: recorder, forwarder: forwarder, environmentID: environmentID, logger: logger) }
+        }
         let receiver = AgentReceiver(
             host: "127.0.0.1", port: config.receiverPort, forwarder: forwarder, observer: book,
             configuration: ReceiverConfiguration(

@@ -194,6 +194,7 @@ public actor InvocationBook: AgentObserver {
         var fact = InvocationFact(requestID: id)
         fact.environmentID = environmentID
         fact.transactionID = registration.transactionID
+        fact.registration = String(buffer: registration.transaction)
         recorder?.record(.invocation(fact))
     }
 

@@ -3,7 +3,7 @@
 ///
 /// Not `Sendable`: one History per thread or task (open another for another reader).
 public final class History {
-    private let connection: Connection
+    let connection: Connection
     private var lastDataVersion: Int64
     /// The store file.
     public let path: String

@@ -31,7 +31,7 @@ enum RecordStatements {
         "cold_start", "started_at", "runtime_done_at", "status", "error_type", "runtime_duration_ms",
         "produced_bytes", "response_at", "agent_flushed_at", "flush_reason", "released_at", "duration_ms",
         "billed_duration_ms", "memory_size_mb", "max_memory_used_mb", "init_duration_ms", "report_status",
-        "transaction_id", "agent_events", "agent_bytes", "log_lines",
+        "transaction_id", "agent_events", "agent_bytes", "log_lines", "registration",
     ]
     static let invocationCounters: Set<String> = ["agent_events", "agent_bytes", "log_lines"]
     /// Whether `invocationColumns[i + 1]` is a counter.
@@ -64,6 +64,7 @@ enum RecordStatements {
             .init(fact.releasedAt), .init(fact.durationMs), .init(fact.billedDurationMs), .init(fact.memorySizeMB),
             .init(fact.maxMemoryUsedMB), .init(fact.initDurationMs), .init(fact.reportStatus), .init(fact.transactionID),
             .integer(Int64(fact.agentEvents)), .integer(Int64(fact.agentBytes)), .integer(Int64(fact.logLines)),
+            .init(fact.registration),
         ]
         var shape: UInt32 = 0
         var bindings: [SQLValue] = [.text(fact.requestID)]

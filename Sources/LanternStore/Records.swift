@@ -112,6 +112,8 @@ public struct InvocationFact: Sendable, Equatable {
     public var agentBytes: Int = 0
     /// Added to the stored count.
     public var logLines: Int = 0
+    /// The agent's partial transaction line, from which a later environment can make this invocation's proxy.
+    public var registration: String?
 
     public init(requestID: String) { self.requestID = requestID }
 }
@@ -280,5 +282,6 @@ extension InvocationFact {
         agentEvents += later.agentEvents
         agentBytes += later.agentBytes
         logLines += later.logLines
+        registration = later.registration ?? registration
     }
 }

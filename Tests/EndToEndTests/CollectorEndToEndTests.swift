@@ -160,6 +160,41 @@ struct CollectorEndToEndTests {
         }
     }
 
+    /// As under AWS's RIE (no Telemetry API): a crash resets the environment while its collector still waits for the
+    /// invocation's end, and the collector is SIGKILLed. The next environment's collector closes the invocation out.
+    @Test func aKilledEnvironmentIsClosedOutByTheNext() async throws {
+        try await scenario { directory, http, server in
+            let server = try #require(server)
+            let sandbox = try await Sandbox(directory: directory, http: http, apmServer: server, emulatorFlags: ["--no-telemetry"])
+            try await withSandbox(sandbox) { sandbox in
+                #expect(try await sandbox.invoke(#"{"mode":"ok"}"#).0 == 200)
+                _ = try await sandbox.invoke(#"{"mode":"crash"}"#)
+                // The next invoke re-initialises: a new collector, the same store.
+                #expect(try await sandbox.invoke(#"{"mode":"ok"}"#).0 == 200, "\(sandbox.output)")
+                await sandbox.stop()
+            }
+            let rows = try invocations(sandbox)
+            try #require(rows.count == 3, "\(rows) \(sandbox.output)")
+            let crashed = rows[1]
+            let crashedID = try #require(crashed["request_id"] as? String)
+            #expect(crashed["flush_reason"] as? String == "shutdown", "\(crashed)")
+            #expect(crashed["status"] as? String == "failure", "\(crashed)")
+            let proxies = try StoreRows.read(sandbox.storePath, "SELECT * FROM proxy_transactions")
+            #expect(proxies.count == 1, "\(proxies)")
+            #expect(proxies.first?["request_id"] as? String == crashedID)
+            let environments = try StoreRows.read(sandbox.storePath, "SELECT id, shutdown_reason FROM environments ORDER BY started_at")
+            #expect(environments.count == 2)
+            #expect(environments.first?["shutdown_reason"] as? String == "killed", "\(environments)")
+            let transactionID = try #require(crashed["transaction_id"] as? String)
+            let sent = try await server.events().filter { $0.0 == "transaction" && $0.1["id"] as? String == transactionID }
+            #expect(sent.count == 1, "the proxy of the crashed invocation reached the APM Server once: \(sent.count)")
+            #expect(sent.first?.1["outcome"] as? String == "failure")
+            #expect(try await server.schemaErrors().isEmpty)
+            let kinds = try StoreRows.read(sandbox.storePath, "SELECT kind FROM lifecycle_events").compactMap { $0["kind"] as? String }
+            #expect(kinds.contains("closed_out"))
+        }
+    }
+
     /// No Telemetry API: the emulator answers the subscription as RIE does (`--no-telemetry`: 202 Not Supported,
     /// nothing delivered), so agent flushes and deadlines alone end invocations.
     @Test func withoutTelemetryInvocationsEndOnAgentFlushAndDeadline() async throws {
@@ -228,7 +263,7 @@ struct CollectorEndToEndTests {
                 #expect(status == 200)
                 await sandbox.stop()
             }
-            #expect(sandbox.output.contains("running without a store"))
+            #expect(sandbox.output.contains("cannot be used"), "\(sandbox.output)")
             let transactions = try await server.events().filter { $0.0 == "transaction" }
             #expect(transactions.count >= 1)
         }
