@@ -1,4 +1,5 @@
-/// The top of the screen: title with the follow marker, environments, totals, forwarder health, tabs.
+/// The top of the screen: title with the live marker (following, scrolled or paused), environments, totals,
+/// forwarder health, tabs.
 struct HeaderView {
     var glyphs: Glyphs
 
@@ -6,11 +7,20 @@ struct HeaderView {
         var line = StyledLine(fill: .title)
         line.append(" Lantern dash ", .title)
         line.append("\(glyphs.dot) \(path) ", .title)
-        let marker = state.following ? " FOLLOWING " : " PAUSED "
+        let marker = " \(state.liveMode.marker) "
         let gap = width - line.width - marker.count
         if gap > 0 { line.append(Cells.repeated(" ", gap), .title) }
-        line.append(marker, state.following ? .good : .warn)
+        line.append(marker, Self.markerStyle(state.liveMode))
         return line
+    }
+
+    /// Green while following, neutral while scrolled (still live), yellow while paused (nothing updates).
+    static func markerStyle(_ mode: LiveMode) -> TextStyle {
+        switch mode {
+        case .following: .good
+        case .scrolled: .accent
+        case .paused: .warn
+        }
     }
 
     func summaryLines(_ header: HeaderSnapshot?, status: StoreStatus) -> [StyledLine] {

@@ -72,7 +72,16 @@ public struct ScreenRenderer: Sendable {
         case .detail: hints = ["j/k scroll", "Esc back", "? help", "q back"]
         case .help: hints = ["any key closes the help"]
         case .filterMenu: hints = ["s status", "r flush reason", "c cold", "x clear", "Esc done"]
-        case .list: hints = ["j/k move", "Enter open", "Tab/1-6 tabs", "/ search", "f filter", "space pause", "? help", "q quit"]
+        case .list:
+            switch state.liveMode {
+            case .following:
+                hints = ["j/k move", "Enter open", "Tab/1-6 tabs", "/ search", "f filter", "space pause", "? help", "q quit"]
+            case .scrolled:
+                hints = ["j/k move", "Enter open", "Tab/1-6 tabs", "/ search", "f filter", "g follow", "space pause",
+                         "? help", "q quit"]
+            case .paused:
+                hints = ["j/k move", "Enter open", "space resume", "? help", "q quit"]
+            }
         }
         line.append(" " + hints.joined(separator: " \(glyphs.dot) "), .label)
         if let search = state.search { line.append("   search: \(search) (n/N)", .label) }

@@ -1,7 +1,8 @@
 import LanternStore
 
 /// The position of a row in a list ordered newest first: its time column, then its rowid.
-public struct RowKey: Sendable, Equatable, Hashable {
+/// Ordered as the keyset is: a smaller key is an older row.
+public struct RowKey: Sendable, Equatable, Hashable, Comparable {
     public var time: Int64
     public var rowid: Int64
 
@@ -9,6 +10,8 @@ public struct RowKey: Sendable, Equatable, Hashable {
         self.time = time
         self.rowid = rowid
     }
+
+    public static func < (a: RowKey, b: RowKey) -> Bool { (a.time, a.rowid) < (b.time, b.rowid) }
 }
 
 /// One row of the Invocations tab.

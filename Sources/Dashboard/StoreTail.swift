@@ -77,16 +77,19 @@ public final class StoreTail {
         return version != lastDataVersion
     }
 
-    /// Reads what the screen needs for `state`, with `pageSize` rows in the list. Moves the position
-    /// in `state` when the cursor left the window (scrolling) or the window must be pinned (paused).
+    /// Reads what the screen needs for `state`, with `pageSize` rows in the list. Moves the position in `state`
+    /// when the cursor left the window (scrolling), when rows arriving above the selected row moved it (scrolled),
+    /// or when the window must be pinned (paused), and notes which row is selected.
     public func snapshot(state: inout UIState, pageSize: Int) throws(DashboardError) -> DashboardSnapshot {
         let size = max(1, pageSize)
         let query = TabQuery.forTab(state.tab)
         var position = state.position
         if state.following { position.anchor = .newest }
         var window = try fetchWindow(query, state: state, anchor: position.anchor, size: size)
-        // The cursor left the window: move the anchor by that many rows (a short keyset + OFFSET hop).
-        if position.cursor >= window.rows.count, window.hasOlder, let top = window.rows.first {
+        if state.liveMode == .scrolled, let selected = position.selection {
+            window = try keep(selected, in: window, position: &position, query, state: state, size: size)
+        } else if position.cursor >= window.rows.count, window.hasOlder, let top = window.rows.first {
+            // The cursor left the window: move the anchor by that many rows (a short keyset + OFFSET hop).
             let shift = position.cursor - (size - 1)
             if let key = try hop(query, state: state, from: top, by: shift) {
                 position.anchor = .at(key)
@@ -106,10 +109,13 @@ public final class StoreTail {
         }
         if position.anchor == .oldest, position.cursor == Int.max { position.cursor = window.rows.count - 1 }
         position.cursor = max(0, min(position.cursor, window.rows.count - 1))
-        // Paused: pin the window to its top row so arriving rows do not move the selection.
-        if !state.following, position.anchor == .newest || position.anchor == .oldest, let top = window.rows.first {
+        // Paused (the app reads nothing then, but a caller may): pin the window so arriving rows show nowhere.
+        if state.liveMode == .paused, position.anchor == .newest || position.anchor == .oldest,
+            let top = window.rows.first
+        {
             position.anchor = .at(top)
         }
+        position.selection = window.rows.indices.contains(position.cursor) ? window.rows[position.cursor] : nil
         state.position = position
 
         var header = HeaderSnapshot(storePath: path)
@@ -170,6 +176,32 @@ public final class StoreTail {
             values.reverse()
         }
         return Window(values: values, rows: values.map(\.key), hasOlder: hasOlder, hasNewer: hasNewer)
+    }
+
+    /// Scrolled: finds the selected row again after rows arrived (or were pruned). A window at the newest rows
+    /// stays there, so arrivals show on top and push the selection down the screen; once they would push it out,
+    /// the window is pinned with the selected row at the bottom and the rows just newer above it.
+    private func keep(_ selected: RowKey, in window: Window, position: inout ListPosition, _ q: TabQuery,
+                      state: UIState, size: Int) throws(DashboardError) -> Window
+    {
+        if let index = window.rows.firstIndex(of: selected) {
+            position.cursor = index
+            return window
+        }
+        guard let last = window.rows.last, selected < last, window.hasOlder else {
+            position.cursor = Self.place(of: selected, in: window.rows)
+            return window
+        }
+        let top = size > 1 ? try hop(q, state: state, from: selected, by: -(size - 1)) : selected
+        position.anchor = top.map { .at($0) } ?? .newest
+        let pinned = try fetchWindow(q, state: state, anchor: position.anchor, size: size)
+        position.cursor = Self.place(of: selected, in: pinned.rows)
+        return pinned
+    }
+
+    /// The index of `key` in `rows` (newest first); for a row no longer there (pruned), its older neighbour's.
+    private static func place(of key: RowKey, in rows: [RowKey]) -> Int {
+        rows.firstIndex { $0 <= key } ?? max(0, rows.count - 1)
     }
 
     /// The key `by` rows older (positive) or newer (negative) than `from`, or nil past the end.

@@ -11,6 +11,10 @@ extension UIState {
     /// Applies an action. `snapshot` is what is on screen; `pageSize` is the number of list rows.
     public mutating func apply(_ action: Action, snapshot: DashboardSnapshot?, pageSize: Int) -> Effect {
         message = nil
+        if liveMode == .paused, action.needsOtherRows {
+            message = "paused: space resumes; tabs, search and filters need live data"
+            return .none
+        }
         switch action {
         case .quit:
             return .quit
@@ -30,23 +34,30 @@ extension UIState {
             if case .detail = mode {
                 detailScroll = max(0, detailScroll + n)
             } else {
-                navigate { $0.cursor += n }
+                navigate(snapshot, pageSize: pageSize) { $0 + n }
             }
         case .page(let n):
             if case .detail = mode {
                 detailScroll = max(0, detailScroll + n * max(1, pageSize - 1))
             } else {
-                navigate { $0.cursor += n * max(1, pageSize) }
+                navigate(snapshot, pageSize: pageSize) { $0 + n * max(1, pageSize) }
             }
         case .top:
             if case .detail = mode {
                 detailScroll = 0
+            } else if liveMode == .paused {
+                position.cursor = 0
             } else {
-                position = ListPosition(anchor: .newest, cursor: 0)
+                liveMode = .following
+                position = ListPosition()
             }
         case .bottom:
-            following = false
-            position = ListPosition(anchor: .oldest, cursor: Int.max)
+            if liveMode == .paused {
+                position.cursor = max(0, Self.shownRows(snapshot, pageSize) - 1)
+            } else {
+                liveMode = .scrolled
+                position = ListPosition(anchor: .oldest, cursor: Int.max)
+            }
         case .open:
             let cursor = position.cursor
             if let requestID = snapshot?.rows.requestID(at: cursor) {
@@ -62,8 +73,15 @@ extension UIState {
         case .selectTab(let target):
             switchTab(to: target)
         case .togglePause:
-            following.toggle()
-            if following { position = ListPosition(anchor: .newest, cursor: 0) }
+            if liveMode == .paused {
+                liveMode = .following
+                position = ListPosition()
+            } else if snapshot == nil {
+                message = "nothing to pause yet"
+            } else {
+                // Nothing more to do: the app stops reading the store for the screen while paused.
+                liveMode = .paused
+            }
         case .beginSearch:
             searchInput = ""
         case .searchType(let c):
@@ -115,12 +133,27 @@ extension UIState {
         return .none
     }
 
-    /// Moves within the list; moving pauses following so arriving rows do not pull the selection away.
-    private mutating func navigate(_ change: (inout ListPosition) -> Void) {
-        following = false
+    /// Moves the cursor to `target(cursor)`. Moving stops following, so arriving rows never pull the selection
+    /// away, but the data stays live. Paused, the cursor moves within the rows on screen: reading more rows
+    /// would show what arrived since the pause.
+    private mutating func navigate(_ snapshot: DashboardSnapshot?, pageSize: Int, to target: (Int) -> Int) {
         var p = position
-        change(&p)
+        if liveMode == .paused {
+            p.cursor = max(0, min(target(p.cursor), Self.shownRows(snapshot, pageSize) - 1))
+        } else {
+            liveMode = .scrolled
+            p.cursor = target(p.cursor)
+            // Within the window, say which row: rows arriving before the next read shift its index. Past the
+            // window the store tail hops by the cursor and finds the row itself.
+            let keys = snapshot?.rows.keys ?? []
+            p.selection = keys.indices.contains(p.cursor) ? keys[p.cursor] : nil
+        }
         position = p
+    }
+
+    /// The rows the list shows: the window, cut to the page (a terminal made smaller while paused).
+    private static func shownRows(_ snapshot: DashboardSnapshot?, _ pageSize: Int) -> Int {
+        min(snapshot?.rows.count ?? 0, max(1, pageSize))
     }
 
     private mutating func switchTab(to target: Tab) {
@@ -141,14 +174,33 @@ extension UIState {
     }
 
     /// Puts the cursor on a search match: inside the window when it is there, else the window moves to it.
+    /// The list then stays on the match as rows arrive. Paused (a search answered after space), only a match
+    /// on screen is selected.
     public mutating func select(_ key: RowKey, visible: [RowKey]) {
-        following = false
-        if let index = visible.firstIndex(of: key) {
+        let index = visible.firstIndex(of: key)
+        if liveMode == .paused {
+            if let index { position.cursor = index } else { message = "paused: the match is off screen; space resumes" }
+            return
+        }
+        liveMode = .scrolled
+        if let index {
             var p = position
             p.cursor = index
+            p.selection = key
             position = p
         } else {
-            position = ListPosition(anchor: .at(key), cursor: 0)
+            position = ListPosition(anchor: .at(key), cursor: 0, selection: key)
+        }
+    }
+}
+
+extension Action {
+    /// Whether the action shows rows the screen does not have (another tab, a filter, a search match):
+    /// these wait while paused, since reading them would show what arrived since the pause.
+    var needsOtherRows: Bool {
+        switch self {
+        case .nextTab, .previousTab, .selectTab, .beginSearch, .searchNext, .searchPrevious, .openFilter: true
+        default: false
         }
     }
 }

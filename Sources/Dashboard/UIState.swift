@@ -32,10 +32,34 @@ public struct ListPosition: Sendable, Equatable {
     public var anchor: Anchor = .newest
     /// The selected row's index in the window. May be out of range until the store tail scrolls.
     public var cursor: Int = 0
+    /// The selected row itself, once read. While scrolled, rows arriving above it shift its index, so the
+    /// store tail finds it again by this key. nil: `cursor` says which row (after a move out of the window).
+    public var selection: RowKey?
 
-    public init(anchor: Anchor = .newest, cursor: Int = 0) {
+    public init(anchor: Anchor = .newest, cursor: Int = 0, selection: RowKey? = nil) {
         self.anchor = anchor
         self.cursor = cursor
+        self.selection = selection
+    }
+}
+
+/// How the list keeps up with the store; the title bar names it.
+public enum LiveMode: Sendable, Equatable {
+    /// The window sticks to the newest rows, and the newest row is selected.
+    case following
+    /// The cursor moved: the selected row stays the same row while new rows arrive above it, and the rest of
+    /// the screen (rows, header totals) stays live. `g` follows again.
+    case scrolled
+    /// Space: nothing on screen changes from the store until space again, which follows.
+    case paused
+
+    /// The title bar's marker.
+    public var marker: String {
+        switch self {
+        case .following: "FOLLOWING"
+        case .scrolled: "SCROLLED"
+        case .paused: "PAUSED"
+        }
     }
 }
 
@@ -82,8 +106,7 @@ public struct UIState: Sendable, Equatable {
     public var tab: Tab = .invocations
     public var positions: [Tab: ListPosition] = [:]
     public var mode: ScreenMode = .list
-    /// Following: the window sticks to the newest rows. Paused: it stays where it is.
-    public var following: Bool = true
+    public var liveMode: LiveMode = .following
     public var filter = InvocationFilter()
     /// The committed search term (n/N look for it).
     public var search: String?
@@ -94,6 +117,9 @@ public struct UIState: Sendable, Equatable {
     public var message: String?
 
     public init() {}
+
+    /// Whether the window sticks to the newest rows.
+    public var following: Bool { liveMode == .following }
 
     /// The position of the current tab.
     public var position: ListPosition {

@@ -80,14 +80,14 @@ struct DashBenchmark: AsyncParsableCommand {
         scroll += keys(.move(-1), 10) + keys(.page(-1), 10)
         scroll += keys(.bottom, 1) + keys(.move(-1), 40, arrivalEvery: 4) + keys(.page(-1), 5)
         scroll += keys(.top, 1) + keys(.page(1), 3)
-        var tabs = keys(.togglePause, 1)  // back to following, then every tab twice
+        var tabs = keys(.top, 1)  // back to following, then every tab twice
         tabs += keys(.nextTab, 12, arrivalEvery: 3) + keys(.move(1), 5) + keys(.selectTab(.invocations), 1)
         // Every status and every flush reason, then the combinations on the way to status=timeout,
         // flush=runtimeDone (none match), cold only, clear.
         var filter = keys(.openFilter, 1) + keys(.cycleStatus, 5) + keys(.cycleFlushReason, 5)
         filter += keys(.cycleStatus, 4) + keys(.cycleFlushReason, 2) + keys(.toggleCold, 2) + keys(.cycleFlushReason, 3)
         filter += keys(.cycleStatus, 1) + keys(.clearFilter, 1) + keys(.back, 1)
-        let detail = keys(.move(1), 2) + keys(.open, 1) + keys(.move(1), 5) + keys(.back, 1) + keys(.togglePause, 1)
+        let detail = keys(.move(1), 2) + keys(.open, 1) + keys(.move(1), 5) + keys(.back, 1) + keys(.top, 1)
         return [("follow", follow), ("scroll", scroll), ("tabs", tabs), ("filter", filter), ("detail", detail)]
     }
 

@@ -4,7 +4,7 @@ import LanternStore
 import Testing
 import TestSupport
 
-/// The store tail: keyset paging, pinned selection while paused, change detection, and the states a new user meets.
+/// The store tail: keyset paging, the selection kept while scrolled, change detection, and the states a new user meets.
 @Suite("Store tail")
 struct StoreTailTests {
     private func selectedID(_ snapshot: DashboardSnapshot, _ state: UIState) -> String? {
@@ -55,7 +55,7 @@ struct StoreTailTests {
         #expect(selectedID(snapshot, state) == "req-000100", "k at the newest row stays there")
     }
 
-    @Test func newRowsNeitherMoveTheSelectionWhilePausedNorHideFromFollow() async throws {
+    @Test func newRowsNeitherMoveTheSelectionWhileScrolledNorHideFromFollow() async throws {
         let dir = try TestPaths.temporaryDirectory("dash-tail")
         let (path, recorder) = try await StoreFixture.sequence(30, in: dir)
         let tail = try StoreTail(path: path)
@@ -66,24 +66,42 @@ struct StoreTailTests {
         for _ in 0..<3 { _ = state.apply(.move(1), snapshot: snapshot, pageSize: 10) }
         snapshot = try tail.snapshot(state: &state, pageSize: 10)
         #expect(selectedID(snapshot, state) == "req-000027")
-        let windowBefore = snapshot.rows.keys
+        #expect(state.liveMode == .scrolled)
 
-        for i in 31...45 { recorder.record(.invocation(StoreFixture.plain(i))) }
+        // Two rows: they show on top, the selection moves down with its row.
+        for i in 31...32 { recorder.record(.invocation(StoreFixture.plain(i))) }
         try await recorder.flush()
         #expect(try tail.hasChanged())
         snapshot = try tail.snapshot(state: &state, pageSize: 10)
-        #expect(selectedID(snapshot, state) == "req-000027", "paused: the selection stays on its row")
-        #expect(snapshot.rows.keys == windowBefore, "paused: the window does not scroll")
-        #expect(snapshot.hasNewer)
+        #expect(selectedID(snapshot, state) == "req-000027", "scrolled: the selection stays on its row")
+        #expect(state.position.cursor == 5)
+        #expect(snapshot.rows.requestID(at: 0) == "req-000032", "scrolled: new rows still show")
+        #expect(!snapshot.hasNewer)
 
-        _ = state.apply(.togglePause, snapshot: snapshot, pageSize: 10)
-        #expect(state.following)
-        snapshot = try tail.snapshot(state: &state, pageSize: 10)
-        #expect(selectedID(snapshot, state) == "req-000045", "following: the newest row is on top")
-        recorder.record(.invocation(StoreFixture.plain(46)))
+        // More than the window holds: the selected row stays in it, at the bottom, under the rows just newer.
+        for i in 33...45 { recorder.record(.invocation(StoreFixture.plain(i))) }
         try await recorder.flush()
         snapshot = try tail.snapshot(state: &state, pageSize: 10)
-        #expect(selectedID(snapshot, state) == "req-000046")
+        #expect(selectedID(snapshot, state) == "req-000027")
+        #expect(state.position.cursor == 9)
+        #expect(snapshot.rows.requestID(at: 0) == "req-000036")
+        #expect(snapshot.hasNewer)
+        // Pinned now: more rows do not move the window.
+        recorder.record(.invocation(StoreFixture.plain(46)))
+        try await recorder.flush()
+        let pinned = snapshot.rows.keys
+        snapshot = try tail.snapshot(state: &state, pageSize: 10)
+        #expect(snapshot.rows.keys == pinned)
+        #expect(selectedID(snapshot, state) == "req-000027")
+
+        _ = state.apply(.top, snapshot: snapshot, pageSize: 10)
+        #expect(state.following)
+        snapshot = try tail.snapshot(state: &state, pageSize: 10)
+        #expect(selectedID(snapshot, state) == "req-000046", "following: the newest row is on top")
+        recorder.record(.invocation(StoreFixture.plain(47)))
+        try await recorder.flush()
+        snapshot = try tail.snapshot(state: &state, pageSize: 10)
+        #expect(selectedID(snapshot, state) == "req-000047")
         await recorder.close()
     }
 

@@ -11,7 +11,7 @@ import Glibc
 @Suite("Dashboard in tmux", .serialized)
 struct TerminalTests {
     /// The line the cursor is on (the list marks it with `>`).
-    private func selectedLine(_ screen: String) -> String? {
+    func selectedLine(_ screen: String) -> String? {
         screen.split(separator: "\n").first { $0.hasPrefix(">") }.map(String.init)
     }
 
@@ -41,23 +41,21 @@ struct TerminalTests {
         print("dash: appended row on screen \(milliseconds(appeared)) ms after the Recorder's flush returned")
         #expect(appeared < .seconds(2), "appended row took \(appeared)")
 
-        // Navigate: j j selects the third row and pauses.
+        // Navigate: j j selects the third row and stops following.
         try tmux.keys("j", "j")
         (screen, _) = try tmux.expectScreen("selection on dddd0004") {
             self.selectedLine($0)?.contains("dddd0004") == true
         }
-        #expect(screen.contains("PAUSED"))
+        #expect(screen.contains("SCROLLED"))
 
-        // Paused: a new row neither moves the selection nor scrolls the window.
-        var paused = StoreFixture.plain(7)
-        paused.requestID = "gggg0007-paused"
-        paused.invokedAt = StoreFixture.base + 7_000_000
-        recorder.record(.invocation(paused))
+        // Scrolled: a new row shows on top, and the selection stays on its row.
+        var scrolled = StoreFixture.plain(7)
+        scrolled.requestID = "gggg0007-scrolled"
+        scrolled.invokedAt = StoreFixture.base + 7_000_000
+        recorder.record(.invocation(scrolled))
         try await recorder.flush()
-        try await Task.sleep(for: .milliseconds(800))
-        screen = try tmux.capture()
+        (screen, _) = try tmux.expectScreen("the row that arrived while scrolled") { $0.contains("gggg0007") }
         #expect(selectedLine(screen)?.contains("dddd0004") == true)
-        #expect(!screen.contains("gggg0007"))
 
         // Detail and back.
         try tmux.keys("Enter")
@@ -67,8 +65,8 @@ struct TerminalTests {
         try tmux.keys("Escape")
         try tmux.expectScreen("list after Esc") { !$0.contains("Timeline") && $0.contains("[1 Invocations]") }
 
-        // Resume following: the paused-time row shows up on top.
-        try tmux.keys("Space")
+        // g follows again: the newest row is selected.
+        try tmux.keys("g")
         (screen, _) = try tmux.expectScreen("follow resumed") { $0.contains("FOLLOWING") && $0.contains("gggg0007") }
         #expect(selectedLine(screen)?.contains("gggg0007") == true)
 
