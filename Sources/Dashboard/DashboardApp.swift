@@ -91,7 +91,9 @@ struct Session {
             if let tail {
                 do {
                     if try tail.hasChanged() {
-                        dirty = true
+                        // Paused, a commit changes nothing on screen; the totals are counted all the same, ready
+                        // for the end of the pause.
+                        if state.liveMode != .paused { dirty = true }
                         totalsStale = true
                         lastChangeSeen = .now
                     } else if ContinuousClock.now - lastChangeSeen > .seconds(2) {
@@ -187,20 +189,38 @@ struct Session {
     }
 
     private mutating func redraw(_ terminal: Terminal, width: Int, height: Int) {
-        let pageSize = ScreenRenderer.pageSize(forHeight: height)
-        if let tail {
-            do {
-                var next = try tail.snapshot(state: &state, pageSize: pageSize)
-                next.header.totals = totals
-                snapshot = next
-                storeError = nil
-            } catch {
-                storeError = error.message
-                self.tail = nil  // reopened on the next pass of the loop
-            }
-        }
+        refresh(pageSize: ScreenRenderer.pageSize(forHeight: height))
         if let storeError, state.message == nil { state.message = "store: \(storeError)" }
         terminal.draw(renderer.render(snapshot, state, width: width, height: height, storePath: path, status: status))
+    }
+
+    /// Reads what the screen shows for `state` into `snapshot`. Paused, the list and the header stay as they were
+    /// when space was pressed: only an invocation opened since (Enter) is read, and the cursor is kept on the rows
+    /// shown (the terminal may have become smaller).
+    mutating func refresh(pageSize: Int) {
+        if state.liveMode == .paused, var frozen = snapshot {
+            if case .detail(let requestID) = state.mode, frozen.detail?.row.requestID != requestID, let tail {
+                do {
+                    frozen.detail = try tail.detail(requestID: requestID)
+                } catch {
+                    storeError = error.message
+                    self.tail = nil
+                }
+            }
+            snapshot = frozen
+            state.position.cursor = max(0, min(state.position.cursor, min(frozen.rows.count, max(1, pageSize)) - 1))
+            return
+        }
+        guard let tail else { return }
+        do {
+            var next = try tail.snapshot(state: &state, pageSize: pageSize)
+            next.header.totals = totals
+            snapshot = next
+            storeError = nil
+        } catch {
+            storeError = error.message
+            self.tail = nil  // reopened on the next pass of the loop
+        }
     }
 
     /// Starts the search in the background: a term that matches nothing reads the whole tab, and the list must

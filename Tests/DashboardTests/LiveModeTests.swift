@@ -4,8 +4,8 @@ import LanternStore
 import Testing
 import TestSupport
 
-/// Following, scrolled and paused (issue 15): the reducer's transitions, the title marker, and the selected row
-/// kept while scrolled.
+/// Following, scrolled and paused (issue 15): the reducer's transitions, the title marker, and a paused session
+/// that reads nothing while the store changes.
 @Suite("Live modes")
 struct LiveModeTests {
     /// A window of `count` invocations, newest first (keys count...1), as the store tail would read it.
@@ -143,5 +143,45 @@ struct LiveModeTests {
         snapshot = try tail.snapshot(state: &state, pageSize: 20)
         #expect(snapshot.rows.requestID(at: state.position.cursor) == "req-000005")
         #expect(state.position.cursor == 3)
+    }
+
+    @Test func pausedSessionReadsNothingButAnOpenedInvocation() async throws {
+        let dir = try TestPaths.temporaryDirectory("dash-live")
+        let (path, recorder) = try await StoreFixture.sequence(5, in: dir)
+        var session = Session(path: path, renderer: ScreenRenderer(), totalsInterval: .seconds(1))
+        session.tail = try StoreTail(path: path)
+        session.totals = try session.tail?.totals()
+        session.refresh(pageSize: 10)
+        let shown = try #require(session.snapshot)
+        _ = session.state.apply(.move(1), snapshot: shown, pageSize: 10)
+        session.refresh(pageSize: 10)
+        _ = session.state.apply(.togglePause, snapshot: session.snapshot, pageSize: 10)
+        let frozen = try #require(session.snapshot)
+
+        // New rows, a changed row on screen, new totals: none of it shows.
+        for i in 6...8 { recorder.record(.invocation(StoreFixture.plain(i))) }
+        recorder.record(.invocation(StoreFixture.plain(3, status: .error)))
+        try await recorder.flush()
+        session.totals = try session.tail?.totals()
+        session.refresh(pageSize: 10)
+        #expect(session.snapshot == frozen)
+        #expect(session.state.position.selection == frozen.rows.keys[1])
+
+        // Enter reads the invocation asked for (as it is now); the list behind it stays.
+        _ = session.state.apply(.move(1), snapshot: session.snapshot, pageSize: 10)
+        _ = session.state.apply(.open, snapshot: session.snapshot, pageSize: 10)
+        session.refresh(pageSize: 10)
+        #expect(session.snapshot?.detail?.row.requestID == "req-000003")
+        #expect(session.snapshot?.detail?.row.status == "error")
+        #expect(session.snapshot?.rows == frozen.rows)
+        #expect(session.snapshot?.header == frozen.header)
+        _ = session.state.apply(.back, snapshot: session.snapshot, pageSize: 10)
+
+        // Space: following, with everything that arrived.
+        _ = session.state.apply(.togglePause, snapshot: session.snapshot, pageSize: 10)
+        session.refresh(pageSize: 10)
+        #expect(session.snapshot?.rows.requestID(at: session.state.position.cursor) == "req-000008")
+        #expect(session.snapshot?.header.totals?.invocations == 8)
+        await recorder.close()
     }
 }

@@ -107,6 +107,14 @@ enum StoreFixture {
         return (path, recorder)
     }
 
+    /// Invocation `i` with an id whose first 8 characters, all the list shows of it, differ from every other's:
+    /// `live0007-request`.
+    static func live(_ i: Int, status: InvocationStatus = .success) -> InvocationFact {
+        var f = plain(i, status: status)
+        f.requestID = String(format: "live%04d-request", i)
+        return f
+    }
+
     /// One finished invocation numbered `i`.
     static func plain(_ i: Int, status: InvocationStatus = .success) -> InvocationFact {
         var f = InvocationFact(requestID: String(format: "req-%06d", i))
