@@ -42,9 +42,9 @@ public enum Action: Sendable, Equatable {
 public enum KeyMap {
     /// Every key and what it does, as the help overlay lists them.
     public static let help: [(keys: String, action: String)] = [
-        ("j / Down", "next row (older)"),
+        ("j / Down", "next row (older); stops following, the data stays live"),
         ("k / Up", "previous row (newer)"),
-        ("g / Home", "newest row"),
+        ("g / Home", "newest row, and follow new rows"),
         ("G / End", "oldest row"),
         ("PgDn / Ctrl-F", "page down"),
         ("PgUp / Ctrl-B", "page up"),
@@ -56,7 +56,7 @@ public enum KeyMap {
         ("/", "search the current tab"),
         ("n / N", "next / previous match"),
         ("f", "filter invocations: s status, r flush reason, c cold, x clear"),
-        ("space", "pause / follow"),
+        ("space", "pause / follow (paused: nothing on screen changes)"),
         ("?", "this help"),
         ("Ctrl-L", "redraw"),
         ("q", "quit"),

@@ -11,6 +11,8 @@ struct Overlays {
                                    StyledSpan(entry.action)]))
         }
         out.append(StyledLine(""))
+        out.append(StyledLine("   FOLLOWING newest row selected \(glyphs.dot) SCROLLED after a move: same row selected, data live "
+            + "\(glyphs.dot) PAUSED after space: frozen", .dim))
         out.append(StyledLine("   Bar: \(glyphs.barRuntime) handler  \(glyphs.barPostRuntime) post-runtime (extension held the "
             + "environment)  \(glyphs.barEmpty) rest of the timeout.  \(glyphs.cold) cold start  \(glyphs.proxy) proxy transaction", .dim))
         out.append(StyledLine("   Press any key to close.", .dim))
