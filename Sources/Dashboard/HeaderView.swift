@@ -107,6 +107,15 @@ struct HeaderView {
             line.append(Format.count(totals.proxies))
             line.append("  shutdowns ", .label)
             line.append(Format.count(totals.shutdowns))
+            // The store's own losses and its size bound, only when there are any.
+            if totals.recordsDropped > 0 {
+                line.append("   store lost ", .label)
+                line.append("\(Format.count(totals.recordsDropped)) records", .bad)
+            }
+            if totals.prunedInvocations > 0 {
+                line.append("   pruned ", .label)
+                line.append("\(Format.count(totals.prunedInvocations)) oldest", .dim)
+            }
         }
         return line
     }

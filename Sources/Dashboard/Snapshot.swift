@@ -182,6 +182,9 @@ public struct HeaderTotals: Sendable, Equatable {
     public var flushesFailed: Int = 0
     public var batchesDropped: Int = 0
     public var eventsDropped: Int = 0
+    /// Records the store could not keep (the Recorder's `records_dropped` events) and invocations its size bound pruned.
+    public var recordsDropped: Int = 0
+    public var prunedInvocations: Int = 0
 
     public init() {}
 }

@@ -354,6 +354,11 @@ public final class StoreTail {
             t.batchesDropped = dropped.0
             t.eventsDropped = dropped.1
         }
+        // The detail of a records_dropped event starts with the number of records.
+        t.recordsDropped = try database.first(
+            "SELECT coalesce(sum(CAST(detail AS INTEGER)), 0) FROM lifecycle_events WHERE kind = 'records_dropped'"
+        ) { Int($0.int(0)) } ?? 0
+        t.prunedInvocations = try database.first("SELECT coalesce(sum(invocations), 0) FROM store_prunes") { Int($0.int(0)) } ?? 0
         return t
     }
 }

@@ -32,7 +32,8 @@ public enum HistoryTable: String, CaseIterable, Sendable {
     public var columns: [String] {
         switch self {
         case .environments: RecordStatements.environmentColumns + ["rev"]
-        case .invocations: RecordStatements.invocationColumns + ["rev"]
+        // Not `registration`: the agent's partial transaction is for making a late proxy, not for reading.
+        case .invocations: RecordStatements.invocationColumns.filter { $0 != "registration" } + ["rev"]
         case .proxies:
             ["request_id", "environment_id", "transaction_id", "trace_id", "result", "outcome", "duration_ms", "trigger",
              "created_at", "forwarded_at", "rev"]

@@ -65,6 +65,30 @@ struct ScreenRenderingTests {
         #expect(rowLines[4].contains("80/512 MB"))
     }
 
+    @Test("the header says what the store could not keep and what its size bound pruned, and only when it did")
+    func headerShowsStoreLosses() async throws {
+        let dir = try TestPaths.temporaryDirectory("dash-render")
+        let path = try await StoreFixture.known(in: dir)
+        func healthLine() throws -> String {
+            let tail = try StoreTail(path: path)
+            var state = UIState()
+            var snapshot = try tail.snapshot(state: &state, pageSize: 10)
+            snapshot.header.totals = try tail.totals()
+            return ScreenRenderer(glyphs: .unicode).render(snapshot, state, width: 240, height: 30, storePath: path)[3].text
+        }
+        #expect(!(try healthLine()).contains("store lost"))
+        let connection = try Connection(path: path, mode: .readWrite)
+        try connection.execute("""
+            INSERT INTO lifecycle_events (at, kind, name, detail, rev) VALUES (1, 'records_dropped', 'recorder', '12 records dropped: disk full', 900);
+            INSERT INTO store_prunes (at, cutoff_at, invocations, rows, bytes_before, bytes_after, bound_bytes, rev)
+                VALUES (1, 1, 40, 200, 10, 5, 100, 900);
+            """)
+        connection.close()
+        let line = try healthLine()
+        #expect(line.contains("store lost 12 records"), "\(line)")
+        #expect(line.contains("pruned 40 oldest"), "\(line)")
+    }
+
     @Test func detailShowsTimelineReportProxyFlushesAndLogs() async throws {
         let dir = try TestPaths.temporaryDirectory("dash-render")
         let path = try await StoreFixture.known(in: dir)
