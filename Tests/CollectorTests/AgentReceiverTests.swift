@@ -69,27 +69,45 @@ struct AgentReceiverTests {
         }
     }
 
+    /// A plain TCP connection to the receiver, for requests no HTTP client would send (a stalled or huge body).
+    static func rawConnection(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// Everything the server sends until it closes (or 5 s pass).
+    static func readAll(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     @Test("a request whose body stalls is cut off at the read timeout; the receiver goes on serving")
     func stalledBodyIsCutOff() async throws {
         var configuration = ReceiverConfiguration()
         configuration.readTimeout = .milliseconds(300)
         try await withReceiver(serverURL: nil, configuration: configuration) { running in
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(fd >= 0)
+            let fd = try Self.rawConnection(port: running.port)
             defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(running.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            try #require(connected == 0)
             let partial = "POST /intake/v2/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 1000\r\n\r\n{\"metadata\":"
             _ = partial.withCString { Glibc.send(fd, $0, strlen($0), 0) }
             // The server closes the connection: read returns 0 (EOF) well before the 5 s this test waits.
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let started = ContinuousClock.now
             var byte: UInt8 = 0
             let read = recv(fd, &byte, 1, 0)
@@ -98,6 +116,23 @@ struct AgentReceiverTests {
             // Others are still served.
             let ok = try await send(port: running.port, path: "/intake/v2/events?flushed=true", headers: [Self.ndjson], body: ByteBuffer())
             #expect(ok.status == 202)
+        }
+    }
+
+    @Test("a declared body over the cap gets 413 at once, before any of it is sent, and the flush signal still counts")
+    func oversizedDeclaredBodyRefusedUpFront() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let fd = try Self.rawConnection(port: running.port)
+            defer { close(fd) }
+            let head = "POST /intake/v2/events?flushed=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 67108864\r\n\r\n"
+            _ = head.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            let started = ContinuousClock.now
+            let answer = Self.readAll(fd)
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
+            #expect(answer.lowercased().contains("connection: close"))
+            #expect(ContinuousClock.now - started < .seconds(3))
+            let batches = await running.observer.batches
+            #expect(batches.contains { $0.flushed }, "the flush signal of a refused body must still end the invocation")
         }
     }
 
