@@ -23,8 +23,8 @@ public struct StorePruner {
     }
     /// Prune when the pages in use pass this share of the bound, down to `low` of it. The rest is the WAL's: a tenth
     /// of the bound between checkpoints, and a prune's own transaction until the checkpoint after it.
-    static let high = 0.75
-    static let low = 0.6
+    static let high = 0.7
+    static let low = 0.55
 
     /// What one prune did.
     struct Outcome: Equatable {

@@ -8,7 +8,8 @@ struct LanternBench: AsyncParsableCommand {
         abstract: "Lantern benchmarks. Build in release: swift run -c release lantern-bench <scenario>.",
         subcommands: [
             AllBenchmark.self, OverheadBenchmark.self, ColdStartBenchmark.self, ShutdownBenchmark.self,
-            MemoryBenchmark.self, HangBenchmark.self, IntakeBenchmark.self, StoreBenchmark.self, DashBenchmark.self,
+            MemoryBenchmark.self, HangBenchmark.self, IntakeBenchmark.self, StoreBenchmark.self, StoreBoundBenchmark.self,
+            DashBenchmark.self,
         ]
     )
 }
