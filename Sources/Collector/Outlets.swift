@@ -10,6 +10,12 @@ public protocol FactSink: Sendable {
     /// Takes `record`; false when it had to be dropped (and was counted).
     @discardableResult
     func record(_ record: StoreRecord) -> Bool
+    /// Commit what was taken now rather than after the commit delay, without waiting for it.
+    func commitSoon()
+}
+
+extension FactSink {
+    public func commitSoon() {}
 }
 
 /// What the Lambda side asks of the forwarder (the `Forwarder` actor in production).

@@ -18,6 +18,8 @@ final class RecordQueue: Sendable {
         var writerSleeping = false
         /// The writer holds off a commit to gather more records; only `nudge()` (flush, close) cuts it short.
         var writerLingering = false
+        /// The next commit must not linger (`commitSoon`), even if the writer has not reached the delay yet.
+        var commitRequested = false
         var closing = false
         var closed = false
         /// Why the store never opened (background open): every flush reports it.
@@ -57,6 +59,18 @@ final class RecordQueue: Sendable {
         return accepted
     }
 
+    /// Commits what is pending without the delay: wakes a lingering writer, and one that has not reached its delay
+    /// yet will not linger.
+    func commitSoon() {
+        let wake = state.withLock { state in
+            state.commitRequested = true
+            let wake = state.writerLingering
+            state.writerLingering = false
+            return wake
+        }
+        if wake { wakeUp.signal() }
+    }
+
     /// Wakes the writer if it sleeps or lingers.
     func nudge() {
         let wake = state.withLock { state in
@@ -83,12 +97,13 @@ final class RecordQueue: Sendable {
             let (work, linger): (Work?, Bool) = state.withLock { state in
                 state.writerLingering = false
                 if !state.pending.isEmpty {
-                    if commitDelay != nil, !lingered, !state.closing, state.flushWaiters.isEmpty,
+                    if commitDelay != nil, !lingered, !state.closing, state.flushWaiters.isEmpty, !state.commitRequested,
                         state.pending.count < maxQueue / 2
                     {
                         state.writerLingering = true
                         return (nil, true)
                     }
+                    state.commitRequested = false
                     swap(&state.pending, &buffer)
                     return (.records, false)
                 }

@@ -75,6 +75,9 @@ public final class Recorder: Sendable {
     @discardableResult
     public func record(_ record: StoreRecord) -> Bool { queue.append(record) }
 
+    /// Ends the commit delay now: the writer commits what it holds at once. Does not wait.
+    public func commitSoon() { queue.commitSoon() }
+
     /// Returns once everything accepted before the call is committed; throws the latest error if some of it was
     /// dropped after failed retries.
     public func flush() async throws(StoreError) {

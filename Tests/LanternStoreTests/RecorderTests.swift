@@ -85,6 +85,23 @@ struct RecorderTests {
         #expect(walSize == 0, "close() checkpoints the WAL (TRUNCATE)")
     }
 
+    @Test("commitSoon ends the commit delay without waiting: the record is in the file long before the delay is over")
+    func commitSoonSkipsTheDelay() async throws {
+        let path = try StoreFixtures.storePath("soon")
+        var options = StoreFixtures.quietOptions()
+        options.commitDelayMs = 3_000
+        let recorder = try Recorder(path: path, options: options)
+        recorder.record(.invocation(StoreFixtures.invocation("first", at: 1)))
+        try await recorder.flush()
+        recorder.record(.invocation(StoreFixtures.invocation("released", at: 2)))
+        recorder.commitSoon()
+        let started = ContinuousClock.now
+        let committed = await eventually(timeout: .seconds(2)) { (try? History(path: path).count(.invocations)) == 2 }
+        #expect(committed, "still in the commit delay")
+        #expect(ContinuousClock.now - started < .seconds(2))
+        await recorder.close()
+    }
+
     @Test("commit delay: records that come during it share one transaction; flush and close do not wait for it")
     func commitDelay() async throws {
         let path = try StoreFixtures.storePath()
