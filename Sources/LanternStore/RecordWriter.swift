@@ -17,6 +17,12 @@ final class RecordWriter {
     /// Drops already written as a `records_dropped` lifecycle event.
     private var reportedDrops = 0
     private var lastEnvironmentID: String?
+    /// The store cannot be written (disk full, locked, read-only, I/O): since when, why, and what was dropped.
+    private var outage: (error: StoreError, since: Int64, dropped: Int)?
+    /// Records of failed batches and those that came after, newest `holdWhileUnavailable`, kept for the retry.
+    private var held: [StoreRecord] = []
+    /// Written with the first transaction that succeeds after an outage.
+    private var recoveryNote: LifecycleEvent?
 
     init(connection: Connection, queue: RecordQueue, options: Recorder.Options) throws(StoreError) {
         self.connection = connection
@@ -32,11 +38,33 @@ final class RecordWriter {
         var buffer: [StoreRecord] = []
         buffer.reserveCapacity(min(options.maxQueue, 4_096))
         let delay: DispatchTimeInterval? = options.commitDelayMs > 0 ? .milliseconds(options.commitDelayMs) : nil
-        while case .records = queue.take(into: &buffer, commitDelay: delay) {
+        var wait = options.reopenDelaysMs.first
+        while true {
+            if outage != nil {
+                // Retry with backoff; flushes and close cut the wait short, new records do not.
+                queue.doze(milliseconds: wait)
+                wait = min(wait * 2, options.reopenDelaysMs.longest)
+                if queue.poll(into: &buffer) {
+                    hold(buffer[...])
+                    buffer.removeAll(keepingCapacity: true)
+                }
+                if retryHeld() {
+                    wait = options.reopenDelaysMs.first
+                } else if queue.isClosing {
+                    dropHeld(reason: "closing")
+                    break
+                }
+                continue
+            }
+            guard case .records = queue.take(into: &buffer, commitDelay: delay) else { break }
             var start = 0
             while start < buffer.count {
                 let end = min(start + max(1, options.batchSize), buffer.count)
-                commit(buffer[start..<end])
+                if outage == nil {
+                    commit(buffer[start..<end])
+                } else {
+                    hold(buffer[start..<end])
+                }
                 start = end
             }
             buffer.removeAll(keepingCapacity: true)
@@ -68,9 +96,11 @@ final class RecordWriter {
         }
     }
 
-    /// Commits one batch, retrying with backoff; after the last retry the batch is dropped and counted.
+    /// Commits one batch, with quick retries (a lock held for a moment). When they fail too the store is in an
+    /// outage: said once, the batch is held, and `run` retries with backoff until the store takes it again.
     private func commit(_ batch: ArraySlice<StoreRecord>) {
         let delays = options.retryDelaysMs
+        var last: StoreError?
         for attempt in 0...delays.count {
             do {
                 let (written, rejected) = try writeBatch(batch)
@@ -84,23 +114,89 @@ final class RecordWriter {
                 pruneIfNeeded()
                 return
             } catch {
+                last = error
                 queue.updateStatistics { statistics in
                     statistics.failedAttempts += 1
                     statistics.lastError = error
                 }
-                if attempt < delays.count {
-                    report(error, context: "store write failed (attempt \(attempt + 1) of \(delays.count + 1)); retrying in \(delays[attempt]) ms")
-                    usleep(UInt32(clamping: max(0, delays[attempt]) * 1_000))
-                } else {
-                    report(error, context: "store write failed \(delays.count + 1) times; dropping \(batch.count) records")
-                    queue.finished(batch.count) { statistics in
-                        statistics.failedBatches += 1
-                        statistics.dropped += batch.count
-                        statistics.droppedFailedWrites += batch.count
-                    }
-                }
+                if attempt < delays.count { usleep(UInt32(clamping: max(0, delays[attempt]) * 1_000)) }
             }
         }
+        if let last { beginOutage(last) }
+        hold(batch)
+    }
+
+    /// One line, one count, and every flush waiting hears it at once.
+    private func beginOutage(_ error: StoreError) {
+        guard outage == nil else { return }
+        outage = (error, epochMicros(), 0)
+        queue.updateStatistics { $0.failedBatches += 1 }
+        queue.markUnavailable(error)
+        report(error, context: "the store cannot be written; holding the newest \(options.holdWhileUnavailable) records and retrying until it can")
+    }
+
+    /// Keeps `records` for the retry; beyond the hold limit the oldest are dropped and counted.
+    private func hold(_ records: ArraySlice<StoreRecord>) {
+        held.append(contentsOf: records)
+        let excess = held.count - max(0, options.holdWhileUnavailable)
+        guard excess > 0 else { return }
+        held.removeFirst(excess)
+        outage?.dropped += excess
+        let error = outage?.error
+        queue.finished(excess) { statistics in
+            statistics.dropped += excess
+            statistics.droppedFailedWrites += excess
+            if let error { statistics.lastError = error }
+        }
+    }
+
+    /// Tries the held records once, in batches, the first with a `store_recovered` row; true when all went in.
+    private func retryHeld() -> Bool {
+        guard let current = outage else { return true }
+        let seconds = Double(epochMicros() - current.since) / 1_000_000
+        let detail = "store writable again after \(Int(seconds.rounded())) s (\(current.error.message)); \(current.dropped) records dropped meanwhile"
+        recoveryNote = LifecycleEvent(
+            environmentID: lastEnvironmentID, at: epochMicros(), kind: "store_recovered", name: "recorder", detail: detail)
+        // An empty batch still carries the note (nothing was held: the failed batch was dropped at the limit).
+        repeat {
+            let batch = held.prefix(max(1, options.batchSize))
+            do {
+                let (written, rejected) = try writeBatch(batch)
+                queue.finished(batch.count) { statistics in
+                    statistics.committed += written
+                    statistics.rejected += rejected
+                    statistics.dropped += rejected
+                    statistics.batches += 1
+                    statistics.revision = revision
+                }
+                held.removeFirst(batch.count)
+            } catch {
+                queue.updateStatistics { statistics in
+                    statistics.failedAttempts += 1
+                    statistics.lastError = error
+                }
+                return false
+            }
+        } while !held.isEmpty
+        outage = nil
+        queue.markUnavailable(nil)
+        report(StoreError(code: .other, message: detail), context: "recording resumed")
+        pruneIfNeeded()
+        return true
+    }
+
+    /// Closing while the store still cannot be written: what is held is dropped and counted.
+    private func dropHeld(reason: String) {
+        guard !held.isEmpty else { return }
+        let count = held.count
+        held = []
+        let error = outage?.error
+        queue.finished(count) { statistics in
+            statistics.dropped += count
+            statistics.droppedFailedWrites += count
+            if let error { statistics.lastError = error }
+        }
+        if let error { report(error, context: "\(reason): dropping \(count) records the store could not take") }
     }
 
     /// Writes `batch` in one transaction. Returns (rows written, records refused by a constraint).
@@ -111,6 +207,10 @@ final class RecordWriter {
         var wroteLogs = false
         do {
             try writeDropReport(rev: rev)
+            if let note = recoveryNote {
+                let (sql, bindings) = RecordStatements.sql(for: .lifecycle(note), rev: rev)
+                try connection.run(sql, bindings)
+            }
             for (record, count) in Self.coalesced(batch) {
                 do {
                     let statement: Statement
@@ -145,6 +245,7 @@ final class RecordWriter {
             throw error
         }
         revision = rev
+        recoveryNote = nil
         if pendingDropReport != nil {
             reportedDrops = pendingDropReport!
             pendingDropReport = nil

@@ -9,8 +9,8 @@ import Glibc
 #endif
 
 /// Store faults with real processes and a real file system: the store on a small tmpfs that fills up while the
-/// sandbox runs (issue 15, point 2). The function and forwarding must not notice; what the store lost is counted
-/// in the store itself, and recording resumes when the space comes back.
+/// sandbox runs (issue 15, point 2). The function and forwarding must not notice; the Recorder holds what it cannot
+/// write (bounded), says so once, and writes it when the space comes back.
 @Suite(.serialized)
 struct StoreFaultEndToEndTests {
     /// A 2 MiB tmpfs at `path`, open to everyone (the sandbox runs as uid 993 when the tests run as root).
@@ -110,9 +110,8 @@ struct StoreFaultEndToEndTests {
 
             filled = Self.fill(filler)
             // The WAL the store already has is reused after a checkpoint, so the first invocations on a full disk
-            // may still be stored; go on until a write batch has been given up (the collector says "dropping"),
-            // then a few more.
-            while during.count < 300 && !sandbox.output.contains("times; dropping") { try await invoke(into: &during) }
+            // may still be stored; go on until the store says it cannot be written, then a few more.
+            while during.count < 300 && !sandbox.output.contains("the store cannot be written") { try await invoke(into: &during) }
             for _ in 0..<3 { try await invoke(into: &during) }
 
             try FileManager.default.removeItem(atPath: filler)
@@ -125,7 +124,7 @@ struct StoreFaultEndToEndTests {
             throw error
         }
         #expect(filled > 0, "the filler took what was left of the tmpfs")
-        #expect(sandbox.output.contains("times; dropping"), "a write batch was given up within \(during.count) invocations on the full disk")
+        #expect(sandbox.output.contains("the store cannot be written"), "the disk filled within \(during.count) invocations")
         #expect(before.count == 3 && during.count >= 4 && after.count == 5, "every invocation answered with its request id")
 
         // Forwarding did not notice: every invocation's transaction reached the APM Server.
@@ -147,18 +146,17 @@ struct StoreFaultEndToEndTests {
         for id in after {
             #expect(complete.contains(id), "invocation \(id) after the disk had space again is in the store: \(output)")
         }
-        // What happens (measured): the Recorder cannot hold records through a failure mid-run; each batch is retried
-        // (10, 50, 200 ms) and dropped, so invocations of the full period are lost or partial. The loss is counted in
-        // the store once it can be written again: a `records_dropped` row whose detail starts with the number.
-        let lostDuring = during.filter { !complete.contains($0) }
-        print("StoreFaultEndToEndTests: \(during.count) invocations on the full disk (filler \(filled) bytes), \(lostDuring.count) not stored whole")
-        #expect(!lostDuring.isEmpty, "with the disk full some invocations were not stored whole")
-        let dropped = try StoreRows.read(storePath, "SELECT detail FROM lifecycle_events WHERE kind = 'records_dropped' AND name = 'recorder'")
-        let counted = dropped.compactMap { ($0["detail"] as? String)?.split(separator: " ").first.flatMap { Int($0) } }.reduce(0, +)
-        #expect(!dropped.isEmpty, "a records_dropped lifecycle row says the store lost records: \(output)")
-        // An invocation is several records (INVOKE, start, runtimeDone, release, report, logs, flush).
-        #expect(counted >= lostDuring.count, "\(counted) records counted for \(lostDuring.count) invocations lost")
+        // The Recorder held what it could not write (up to 5,000 records) and wrote it when the space came back:
+        // the invocations of the full period are stored whole too, after one line and one store_recovered row.
+        for id in during {
+            #expect(complete.contains(id), "invocation \(id) of the full period was held and stored: \(output)")
+        }
+        #expect(output.components(separatedBy: "the store cannot be written").count == 2, "one line for the fault: \(output)")
         #expect(output.contains("disk is full"), "the collector said why: \(output)")
+        let recovered = try StoreRows.read(storePath, "SELECT detail FROM lifecycle_events WHERE kind = 'store_recovered'")
+        #expect(recovered.count == 1, "\(recovered)")
+        let dropped = try StoreRows.read(storePath, "SELECT detail FROM lifecycle_events WHERE kind = 'records_dropped' AND name = 'recorder'")
+        #expect(dropped.isEmpty, "nothing was lost: \(dropped)")
         // The file system itself is usable again (nothing left behind that fills it).
         var stats = statvfs()
         #expect(statvfs(mount, &stats) == 0 && stats.f_bavail > 0)
