@@ -80,7 +80,8 @@ public enum StoreSchema {
     /// the store to another user and keeps it open so that SQLite's `-wal` and `-shm` files stay in place
     /// (the emulator, for its unprivileged sandbox: see docs/emulator.md).
     public static func openAndKeep(path: String) throws(StoreError) -> Connection {
-        let connection = try openForWriting(path: path, busyTimeoutMs: 2000)
+        // Briefly: a store another process holds locked is the collector's to wait for, not the emulator's.
+        let connection = try openForWriting(path: path, busyTimeoutMs: 200)
         // A read makes SQLite create the -wal and -shm files now, while this process may.
         _ = try connection.scalar("SELECT count(*) FROM sqlite_master")
         return connection
