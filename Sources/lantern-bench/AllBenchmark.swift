@@ -17,12 +17,16 @@ struct AllBenchmark: AsyncParsableCommand {
     var packageLayer = false
     @Option(help: "Measure this layer zip (from scripts/package-layer.sh) instead of building one: its sizes and its binary's RSS.")
     var layer: String?
+    @OptionGroup var sandbox: SandboxOptions
 
     /// Everything `all` measured, as written to the JSON file.
     struct Report: Sendable, Codable {
         var date: String
         var machine: MachineInfo
         var command: String
+        /// The `lantern emulate` flags of every sandbox scenario, and how the emulator said it ran them.
+        var sandboxSettings = SandboxSettings()
+        var sandbox = ""
         var overhead: OverheadBenchmark.Result
         var coldstart: ColdStartBenchmark.Result
         /// Cold start of the layer's static binary, when there is one (`coldstart` is like for like with the no-op).
@@ -52,27 +56,29 @@ struct AllBenchmark: AsyncParsableCommand {
         section(["layer: built \(layer.builtBytes.map(String.init) ?? "?") B, stripped \(layer.strippedBytes.map(String.init) ?? "?") B, zip \(layer.zipBytes.map(String.init) ?? "n/a") B (\(layer.note))"])
         // Timings on the binary that ships, when there is one (memory is measured on both below).
         let shipped = layer.builtPath
-        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10, collector: shipped)
+        let settings = sandbox.settings
+        let overhead = try await OverheadBenchmark.measure(invokes: invokes, warmup: 10, collector: shipped, settings: settings)
         section(overhead.summary)
         // Like for like with the no-op (both dynamically linked release builds), then the static binary that ships.
-        let coldstart = try await ColdStartBenchmark.measure(starts: starts)
+        let coldstart = try await ColdStartBenchmark.measure(starts: starts, settings: settings)
         section(coldstart.summary)
         var layerColdstart: ColdStartBenchmark.Result?
         if let shipped {
-            layerColdstart = try await ColdStartBenchmark.measure(starts: starts, collector: shipped)
+            layerColdstart = try await ColdStartBenchmark.measure(starts: starts, collector: shipped, settings: settings)
             section(["layer binary:"] + (layerColdstart?.summary ?? []))
         }
-        let shutdown = try await ShutdownBenchmark.measure(runs: 10, collector: shipped)
+        let shutdown = try await ShutdownBenchmark.measure(runs: 10, collector: shipped, settings: settings)
         section(shutdown.summary)
-        let memory = try await MemoryBenchmark.measure(rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16)
+        let memory = try await MemoryBenchmark.measure(
+            rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16, settings: settings)
         section(memory.summary)
         var layerMemory: MemoryBenchmark.Result?
         if let path = layer.builtPath {
             layerMemory = try await MemoryBenchmark.measure(
-                rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16, collector: path)
+                rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16, collector: path, settings: settings)
             section(layerMemory?.summary ?? [])
         }
-        let hang = try await HangBenchmark.measure(invokes: 20, collector: shipped)
+        let hang = try await HangBenchmark.measure(invokes: 20, collector: shipped, settings: settings)
         section(hang.summary)
         let intake = try await IntakeBenchmark.measure(requests: 2_000, eventsPerRequest: 20, concurrency: 8)
         section([intake.summary])
@@ -95,7 +101,7 @@ struct AllBenchmark: AsyncParsableCommand {
         let date = Self.timestamp()
         let machine = MachineInfo.current()
         let report = Report(
-            date: date, machine: machine, command: command, overhead: overhead, coldstart: coldstart, layerColdstart: layerColdstart,
+            date: date, machine: machine, command: command, sandboxSettings: settings, sandbox: overhead.sandbox, overhead: overhead, coldstart: coldstart, layerColdstart: layerColdstart,
             shutdown: shutdown, memory: memory, layerMemory: layerMemory, hang: hang, intakeEventsPerSecond: Double(intake.events) / intake.seconds,
             intakeDropped: intake.droppedEvents, storeRawPerSecond: rawMedian, storeRecorderPerSecond: recorderMedian,
             dash: dash, layer: layer, rows: rows)
@@ -221,7 +227,7 @@ struct AllBenchmark: AsyncParsableCommand {
         var lines = [
             "## Benchmarks (\(report.date))",
             "",
-            "Machine: \(report.machine.cores) cores, \(report.machine.cpuModel), Linux \(report.machine.kernel), \(report.machine.swiftVersion). Release build. `\(report.command)` took \(fixed(elapsed, 0)) s.",
+            "Machine: \(report.machine.cores) cores, \(report.machine.cpuModel), Linux \(report.machine.kernel), \(report.machine.swiftVersion). Release build. `\(report.command)` took \(fixed(elapsed, 0)) s. Emulator: \(report.sandbox).",
             "",
             "| Scenario | Metric | Value | Target | Met |",
             "|---|---|---|---|---|",
@@ -254,6 +260,8 @@ struct AllBenchmark: AsyncParsableCommand {
             swift run -c release lantern-bench all --layer dist/lantern-extension-x86_64.zip
 
         Each scenario also runs alone: `lantern-bench overhead|coldstart|shutdown|memory|hang|intake|store|dash`.
+        The sandbox scenarios run `lantern emulate` with its defaults (the runtime and extensions frozen between
+        invocations, as uid 993 when run as root); `--no-freeze` and `--keep-root` pass its flags on.
         Results of every run: `bench/results/<date>.json` and `.md`.
 
         \(table)

@@ -1,6 +1,8 @@
 // Small shared pieces of the benchmarks: percentiles, a free port, and the result rows `all` prints.
 
+import ArgumentParser
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -78,13 +80,34 @@ func withBenchPeers<T>(_ body: (CountingAPMServer, HTTPClient) async throws -> T
 
 extension SandboxRun {
     /// Runs `body` against this sandbox; on an error the emulator is stopped before it is rethrown (on success
-    /// `body` decides when to stop, since several figures are read after the spin-down).
+    /// `body` decides when to stop, since several figures are read after the spin-down). An error after a failed
+    /// init (an invoke answered with the init timeout, say) is `SandboxInitFailed`.
     func use<T>(_ body: (SandboxRun) async throws -> T) async throws -> T {
         do {
             return try await body(self)
         } catch {
             await stop()
+            if !(error is SandboxInitFailed), initFailed { throw SandboxInitFailed(logTail: String(log.suffix(2000))) }
             throw error
         }
+    }
+}
+
+/// `--json FILE` of a single scenario: its result as JSON (the shape `all` writes), besides the console summary.
+struct JSONOutput: ParsableArguments {
+    @Option(name: .customLong("json"), help: ArgumentHelp("Also write the result as JSON to this file.", valueName: "file"))
+    var path: String?
+
+    func write<T: Encodable>(_ value: T) throws {
+        guard let path else { return }
+        try Data(Self.encoded(value).utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Pretty, sorted keys, non-finite numbers as strings (as in bench/results/*.json).
+    static func encoded<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

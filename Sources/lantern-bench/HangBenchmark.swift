@@ -15,11 +15,14 @@ struct HangBenchmark: AsyncParsableCommand {
     @Option(help: "Sequential invokes.") var invokes = 20
     @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
     var collector: String?
+    @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var json: JSONOutput
 
     func run() async throws {
         guard invokes > 1 else { throw ValidationError("--invokes must be at least 2") }
-        let result = try await Self.measure(invokes: invokes, collector: collector)
+        let result = try await Self.measure(invokes: invokes, collector: collector, settings: sandbox.settings)
         for line in result.summary { print(line) }
+        try json.write(result)
     }
 
     struct Result: Sendable, Codable {
@@ -29,16 +32,20 @@ struct HangBenchmark: AsyncParsableCommand {
         var laterPostRuntimeMs: Percentiles
         var laterCallerMs: Percentiles
         var wallSeconds: Double
+        /// How the emulator ran the sandbox (its own words) and the flags that asked for it.
+        var sandbox: String = ""
+        var settings = SandboxSettings()
 
         var summary: [String] {
             [
                 "hang: \(invokes) sequential invokes, APM Server accepts and never answers (ELASTIC_APM_DATA_FORWARDER_TIMEOUT default 3 s)",
+                "  \(sandbox)",
                 "  first invoke post-runtime \(fixed(firstPostRuntimeMs)) ms; after the first: post-runtime p50 \(fixed(laterPostRuntimeMs.p50)) ms, max \(fixed(laterPostRuntimeMs.max)) ms; caller p50 \(fixed(laterCallerMs.p50)) ms; wall \(fixed(wallSeconds)) s",
             ]
         }
     }
 
-    static func measure(invokes: Int, collector: String? = nil) async throws -> Result {
+    static func measure(invokes: Int, collector: String? = nil, settings: SandboxSettings = SandboxSettings()) async throws -> Result {
         let binaries = try BenchBinaries.locate(collector: collector)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -47,7 +54,9 @@ struct HangBenchmark: AsyncParsableCommand {
             .bind(host: "127.0.0.1", port: 0).get()
         let port = server.localAddress?.port ?? 0
         let client = HTTPClient()
-        let sandbox = try await SandboxRun.start(binaries, setup: .collector, apmServerURL: "http://127.0.0.1:\(port)")
+        let sandbox = try await SandboxRun.start(
+            binaries, setup: .collector, apmServerURL: "http://127.0.0.1:\(port)", settings: settings)
+        let description = await sandbox.sandboxDescription
         do {
             var caller: [Double] = []
             let start = ContinuousClock.now
@@ -62,7 +71,8 @@ struct HangBenchmark: AsyncParsableCommand {
             try await server.close()
             return Result(
                 invokes: invokes, firstPostRuntimeMs: post[0], laterPostRuntimeMs: Percentiles(Array(post.dropFirst())),
-                laterCallerMs: Percentiles(Array(caller.dropFirst())), wallSeconds: wall)
+                laterCallerMs: Percentiles(Array(caller.dropFirst())), wallSeconds: wall,
+                sandbox: description, settings: settings)
         } catch {
             await sandbox.stop()
             try? await client.shutdown()

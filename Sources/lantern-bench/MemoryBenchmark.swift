@@ -8,6 +8,7 @@ import AsyncHTTPClient
 import CompressNIO
 import Foundation
 import NIOCore
+import Synchronization
 
 /// Collector peak RSS benchmark.
 struct MemoryBenchmark: AsyncParsableCommand {
@@ -20,13 +21,16 @@ struct MemoryBenchmark: AsyncParsableCommand {
     @Option(help: "Concurrent agents in the flood stage.") var floodConcurrency = 16
     @Option(help: "Measure this lantern-extension binary (e.g. the layer's static one) instead of the release build's.")
     var collector: String?
+    @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var json: JSONOutput
 
     func run() async throws {
         guard rate > 0, seconds > 0, floodRequests > 0, floodConcurrency > 0 else { throw ValidationError("options must be positive") }
         let result = try await Self.measure(
             rate: rate, seconds: seconds, floodRequests: floodRequests, floodConcurrency: floodConcurrency,
-            collector: collector)
+            collector: collector, settings: sandbox.settings)
         for line in result.summary { print(line) }
+        try json.write(result)
     }
 
     struct Result: Sendable, Codable {
@@ -40,13 +44,20 @@ struct MemoryBenchmark: AsyncParsableCommand {
         var floodStatuses: [String: Int]
         /// The binary measured.
         var binary: String = ""
+        /// Invokes (50 ms each) run during the flood to keep a frozen sandbox thawed; 0 with --no-freeze.
+        var floodInvokes: Int = 0
+        /// How the emulator ran the sandbox (its own words) and the flags that asked for it.
+        var sandbox: String = ""
+        var settings = SandboxSettings()
 
         var summary: [String] {
             [
                 "memory: lantern-extension peak RSS (VmHWM) of \(binary)",
+                "  \(sandbox)",
                 "  idle after init:                     \(fixed(Double(idleKB) / 1024)) MB",
                 "  \(loadInvokes) invokes at \(fixed(achievedRate, 1))/s with agent data: \(fixed(Double(loadKB) / 1024)) MB",
-                "  agent flood (\(floodRequests) requests, \(floodEvents) events): \(fixed(Double(floodKB) / 1024)) MB   statuses \(floodStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))",
+                "  agent flood (\(floodRequests) requests, \(floodEvents) events): \(fixed(Double(floodKB) / 1024)) MB   statuses \(floodStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))"
+                    + (floodInvokes > 0 ? "   during \(floodInvokes) invokes of 50 ms (frozen between invokes)" : ""),
             ]
         }
     }
@@ -66,7 +77,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
     }
 
     static func measure(
-        rate: Int, seconds: Int, floodRequests: Int, floodConcurrency: Int, collector: String? = nil
+        rate: Int, seconds: Int, floodRequests: Int, floodConcurrency: Int, collector: String? = nil,
+        settings: SandboxSettings = SandboxSettings()
     ) async throws -> Result {
         var binaries = try BenchBinaries.locate()
         if let collector {
@@ -75,7 +87,9 @@ struct MemoryBenchmark: AsyncParsableCommand {
         }
         let apm = try await CountingAPMServer.start()
         let client = HTTPClient()
-        let sandbox = try await SandboxRun.start(binaries, setup: .collector, apmServerURL: "http://127.0.0.1:\(apm.port)")
+        let sandbox = try await SandboxRun.start(
+            binaries, setup: .collector, apmServerURL: "http://127.0.0.1:\(apm.port)", settings: settings)
+        let description = await sandbox.sandboxDescription
         do {
             try await sandbox.waitForLines("EXTENSION lantern-extension ready", count: 1)
             guard let pid = sandbox.extensionPID("lantern-extension") else { throw BenchFailure("lantern-extension's pid not found") }
@@ -96,8 +110,20 @@ struct MemoryBenchmark: AsyncParsableCommand {
             try await sandbox.waitForLines("REPORT", count: total)
             let load = try peakKB(pid)
 
-            // Flood: agents posting straight to the receiver, then one invoke so the collector flushes.
+            // Flood: agents posting straight to the receiver, then one invoke so the collector flushes. A frozen
+            // collector reads nothing between invokes (in Lambda agents send only during one), so with the freeze
+            // on the flood runs during a stream of 50 ms invokes; the agents' requests wait out the short freezes.
             try resetPeak(pid)
+            let floodDone = FloodDone()
+            let invokeURL = sandbox.invokeURL
+            let thawing: Task<Int, any Error>? = settings.freeze ? Task {
+                var count = 0
+                while !floodDone.isSet {
+                    _ = try await SandboxRun.invoke(invokeURL, client, body: #"{"kind":"success","sleepMs":50}"#)
+                    count += 1
+                }
+                return count
+            } : nil
             let eventsPerRequest = 20
             var lines = [#"{"metadata":{"service":{"name":"bench","agent":{"name":"python","version":"6.26.2"}}}}"#]
             for index in 0..<eventsPerRequest {
@@ -129,8 +155,10 @@ struct MemoryBenchmark: AsyncParsableCommand {
                 for try await part in group { all.merge(part, uniquingKeysWith: +) }
                 return all
             }
+            floodDone.set()
+            let floodInvokes = try await thawing?.value ?? 0
             _ = try await sandbox.invoke(client)
-            try await sandbox.waitForLines("REPORT", count: total + 1)
+            try await sandbox.waitForLines("REPORT", count: total + floodInvokes + 1)
             let flood = try peakKB(pid)
 
             await sandbox.stop()
@@ -140,7 +168,7 @@ struct MemoryBenchmark: AsyncParsableCommand {
             return Result(
                 idleKB: idle, loadKB: load, floodKB: flood, loadInvokes: total, achievedRate: achieved,
                 floodRequests: floodRequests, floodEvents: floodRequests * eventsPerRequest, floodStatuses: statuses,
-                binary: binaries.collector)
+                binary: binaries.collector, floodInvokes: floodInvokes, sandbox: description, settings: settings)
         } catch {
             await sandbox.stop()
             try? await client.shutdown()
@@ -148,4 +176,11 @@ struct MemoryBenchmark: AsyncParsableCommand {
             throw error
         }
     }
+}
+
+/// Set once the agent flood is over: the invokes that keep a frozen sandbox thawed stop.
+private final class FloodDone: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }

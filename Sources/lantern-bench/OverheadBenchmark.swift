@@ -17,11 +17,14 @@ struct OverheadBenchmark: AsyncParsableCommand {
     @Option(help: "Warm-up invokes per run (not counted).") var warmup = 10
     @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
     var collector: String?
+    @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var json: JSONOutput
 
     func run() async throws {
         guard invokes > 0, warmup >= 0 else { throw ValidationError("--invokes must be positive, --warmup not negative") }
-        let result = try await Self.measure(invokes: invokes, warmup: warmup, collector: collector)
+        let result = try await Self.measure(invokes: invokes, warmup: warmup, collector: collector, settings: sandbox.settings)
         for line in result.summary { print(line) }
+        try json.write(result)
     }
 
     /// One sandbox's figures.
@@ -39,11 +42,19 @@ struct OverheadBenchmark: AsyncParsableCommand {
         /// The lantern-extension binary measured.
         var collectorBinary: String
         var runs: [Run]
+        /// How the emulator ran the sandboxes (its own words) and the flags that asked for it.
+        var sandbox: String = ""
+        var settings = SandboxSettings()
+        /// Measurements abandoned because a sandbox's init failed (a child's launch hung, say) and made again.
+        var failedInits = 0
 
         func run(_ setup: ExtensionSetup) -> Run? { runs.first { $0.setup == setup } }
 
         var summary: [String] {
-            var lines = ["overhead: \(invokes) sequential invokes per run (sample function, kind success, sleepMs 0; lantern-extension = \(collectorBinary))"]
+            var lines = [
+                "overhead: \(invokes) sequential invokes per run (sample function, kind success, sleepMs 0; lantern-extension = \(collectorBinary))",
+                "  \(sandbox)" + (failedInits > 0 ? "; made again \(failedInits) time(s) after an init failed" : ""),
+            ]
             let floor = run(.noop)
             for run in runs {
                 var line = "  \(run.setup.label.padding(18)) caller p50 \(fixed(run.callerMs.p50)) ms  p95 \(fixed(run.callerMs.p95)) ms  p99 \(fixed(run.callerMs.p99)) ms"
@@ -58,18 +69,36 @@ struct OverheadBenchmark: AsyncParsableCommand {
         }
     }
 
-    static func measure(invokes: Int, warmup: Int, collector: String? = nil) async throws -> Result {
+    /// The measurement, made again (all three sandboxes) when one's init fails: with the sandbox user, a launch
+    /// can hang before its exec.
+    static func measure(
+        invokes: Int, warmup: Int, collector: String? = nil, settings: SandboxSettings = SandboxSettings()
+    ) async throws -> Result {
+        var (result, failed) = try await retryingFailedInit {
+            try await measureOnce(invokes: invokes, warmup: warmup, collector: collector, settings: settings)
+        }
+        result.failedInits = failed
+        return result
+    }
+
+    private static func measureOnce(
+        invokes: Int, warmup: Int, collector: String?, settings: SandboxSettings
+    ) async throws -> Result {
         let binaries = try BenchBinaries.locate(collector: collector)
         return try await withBenchPeers { apm, client in
             // The three sandboxes run side by side and take turns of `turn` back-to-back invokes: this machine's
             // speed drifts over seconds (other tenants), and turns give every setup the same share of it, while
             // within a turn each setup still meets its own after-invoke work (reports, store commits) as it would
-            // in production. An idle sandbox costs nothing (its runtime and extensions wait in `next`).
+            // in production. An idle sandbox costs nothing (its runtime and extensions wait in `next`, frozen unless
+            // --no-freeze). The extension's CPU time is read from /proc/PID/stat, which a stopped process answers
+            // too; work it defers past its `next` runs at the next thaw, so the window (after the warm-up to after
+            // the last invoke) gains the warm-up's tail as it loses its own.
             var sandboxes: [(setup: ExtensionSetup, run: SandboxRun)] = []
             do {
                 for setup in ExtensionSetup.allCases {
                     let run = try await SandboxRun.start(
-                        binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil)
+                        binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil,
+                        settings: settings)
                     sandboxes.append((setup, run))
                 }
                 var caller = [[Double]](repeating: [], count: sandboxes.count)
@@ -92,6 +121,7 @@ struct OverheadBenchmark: AsyncParsableCommand {
                 // Read before the REPORT wait and the stop: only the measured invokes count.
                 let cpuAfter = pids.map { $0.flatMap(cpuMilliseconds) }
                 var runs: [Run] = []
+                let description = await sandboxes.first?.run.sandboxDescription ?? ""
                 for (slot, sandbox) in sandboxes.enumerated() {
                     let reports = try await sandbox.run.waitForLines("REPORT", count: warmup + invokes)
                     let post = reports.suffix(invokes).compactMap { field("Post Runtime Duration", in: $0) }
@@ -107,9 +137,15 @@ struct OverheadBenchmark: AsyncParsableCommand {
                         shutdownMs: shutdown, extensionCPUMsPerInvoke: cpu))
                     sandbox.run.removeFiles()
                 }
-                return Result(invokes: invokes, collectorBinary: binaries.collector, runs: runs)
+                return Result(
+                    invokes: invokes, collectorBinary: binaries.collector, runs: runs, sandbox: description, settings: settings)
             } catch {
                 for sandbox in sandboxes { await sandbox.run.stop() }
+                if let failedInit = sandboxes.first(where: { $0.run.initFailed }) {
+                    let tail = String(failedInit.run.log.suffix(2000))
+                    for sandbox in sandboxes { sandbox.run.removeFiles() }
+                    throw SandboxInitFailed(logTail: tail)
+                }
                 throw error
             }
         }

@@ -2,6 +2,7 @@
 // extensions folder (empty, the no-op extension, or the collector), stdout in a log file that the
 // benchmarks parse for the emulator's REPORT, EXTENSION and SHUTDOWN lines.
 
+import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -35,6 +36,32 @@ enum ExtensionSetup: String, Sendable, CaseIterable, Codable {
         case .collector: "lantern-extension"
         }
     }
+}
+
+/// How `lantern emulate` runs the sandbox of a benchmark. The default is the emulator's: the runtime and the
+/// extensions frozen (SIGSTOP) while they all wait in `next`, and, when lantern-bench runs as root, run as the
+/// unprivileged sandbox user (uid 993 / gid 990). `--no-freeze --keep-root` is the emulator before 2026-12-07.
+struct SandboxSettings: Sendable, Codable, Equatable {
+    /// Off: `lantern emulate --no-freeze`.
+    var freeze = true
+    /// On: `lantern emulate --keep-root` (only matters when lantern-bench runs as root).
+    var keepRoot = false
+
+    /// What the benchmarks append to `lantern emulate`.
+    var emulateArguments: [String] { (freeze ? [] : ["--no-freeze"]) + (keepRoot ? ["--keep-root"] : []) }
+
+    /// The lantern-bench flags that give these settings ("" for the default).
+    var flags: String { emulateArguments.joined(separator: " ") }
+}
+
+/// `--no-freeze` and `--keep-root` of every sandbox scenario, passed on to `lantern emulate`.
+struct SandboxOptions: ParsableArguments {
+    @Flag(name: .customLong("no-freeze"), help: "Run lantern emulate with --no-freeze: the runtime and extensions are never frozen between invokes.")
+    var noFreeze = false
+    @Flag(name: .customLong("keep-root"), help: "Run lantern emulate with --keep-root: as root, the runtime and extensions stay root (not uid 993).")
+    var keepRoot = false
+
+    var settings: SandboxSettings { SandboxSettings(freeze: !noFreeze, keepRoot: keepRoot) }
 }
 
 /// The executables the sandbox benchmarks start, found next to `lantern-bench` (build them all first).
@@ -76,18 +103,21 @@ final class SandboxRun {
     let invokeURL: String
     /// The agent receiver port handed to the collector and the agent imitation.
     let receiverPort: Int
+    let settings: SandboxSettings
 
-    private init(process: Process, logPath: String, workDir: String, invokeURL: String, receiverPort: Int) {
+    private init(process: Process, logPath: String, workDir: String, invokeURL: String, receiverPort: Int, settings: SandboxSettings) {
         self.process = process
         self.logPath = logPath
         self.workDir = workDir
         self.invokeURL = invokeURL
         self.receiverPort = receiverPort
+        self.settings = settings
     }
 
     /// Starts the emulator (with `--eager-init`, so init runs before the first invoke) and waits for its address.
     static func start(
-        _ binaries: BenchBinaries, setup: ExtensionSetup, apmServerURL: String?, extraEnvironment: [String: String] = [:]
+        _ binaries: BenchBinaries, setup: ExtensionSetup, apmServerURL: String?, extraEnvironment: [String: String] = [:],
+        settings: SandboxSettings = SandboxSettings()
     ) async throws -> SandboxRun {
         let work = NSTemporaryDirectory() + "lantern-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let extensions = work + "/extensions"
@@ -106,8 +136,7 @@ final class SandboxRun {
         process.arguments = [
             "emulate", "--address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--extensions", extensions,
             "--timeout", "10", "--function-name", "lantern-bench", "--eager-init", "--quiet", "--ready-file", readyFile,
-            "--", binaries.lantern, "sample-function",
-        ]
+        ] + settings.emulateArguments + ["--", binaries.lantern, "sample-function"]
         var environment = ProcessInfo.processInfo.environment
         environment["ELASTIC_APM_DATA_RECEIVER_SERVER_PORT"] = String(receiverPort)
         environment["ELASTIC_APM_LAMBDA_APM_SERVER"] = apmServerURL
@@ -125,7 +154,9 @@ final class SandboxRun {
         while ContinuousClock.now < deadline {
             if let data = FileManager.default.contents(atPath: readyFile), !data.isEmpty,
                let ready = try? JSONDecoder().decode(ReadyFile.self, from: data) {
-                return SandboxRun(process: process, logPath: logPath, workDir: work, invokeURL: ready.invoke, receiverPort: receiverPort)
+                return SandboxRun(
+                    process: process, logPath: logPath, workDir: work, invokeURL: ready.invoke, receiverPort: receiverPort,
+                    settings: settings)
             }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(5))
@@ -138,6 +169,22 @@ final class SandboxRun {
         var invoke: String
     }
 
+    /// How the emulator says it runs the sandbox ("sandbox runs as uid 993 / gid 990, frozen between
+    /// invocations"): the line it prints just after the ready file, waited for up to a second.
+    var sandboxDescription: String {
+        get async {
+            let prefix = "lantern emulate: "
+            let deadline = ContinuousClock.now + .seconds(1)
+            while true {
+                if let line = lines(prefix + "sandbox runs as").first { return String(line.dropFirst(prefix.count)) }
+                if ContinuousClock.now > deadline || !process.isRunning {
+                    return "sandbox: no line from lantern emulate (\(settings.flags.isEmpty ? "defaults" : settings.flags))"
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
     /// The emulator's output so far.
     var log: String { String(decoding: FileManager.default.contents(atPath: logPath) ?? Data(), as: UTF8.self) }
 
@@ -146,13 +193,19 @@ final class SandboxRun {
         log.split(separator: "\n").filter { $0.hasPrefix(prefix) }.map(String.init)
     }
 
-    /// Waits until the log has `count` lines starting with `prefix`.
+    /// Whether an init failed: the emulator prints INIT_REPORT only then (a child whose launch hung, say, times
+    /// init out after 10 s). No benchmark expects one, so the figures of such a sandbox are not taken.
+    var initFailed: Bool { !lines("INIT_REPORT").isEmpty }
+
+    /// Waits until the log has `count` lines starting with `prefix`; throws `SandboxInitFailed` as soon as an
+    /// init fails.
     @discardableResult
     func waitForLines(_ prefix: String, count: Int, timeout: Duration = .seconds(60)) async throws -> [String] {
         let deadline = ContinuousClock.now + timeout
         while true {
             let found = lines(prefix)
             if found.count >= count { return found }
+            if initFailed { throw SandboxInitFailed(logTail: String(log.suffix(2000))) }
             if ContinuousClock.now > deadline || !process.isRunning {
                 throw BenchFailure("waited for \(count) '\(prefix)' lines, got \(found.count); log tail: \(log.suffix(2000))")
             }
@@ -162,7 +215,12 @@ final class SandboxRun {
 
     /// One invoke; returns the caller's latency in ms.
     func invoke(_ client: HTTPClient, body: String = #"{"kind":"success","sleepMs":0}"#) async throws -> Double {
-        var request = HTTPClientRequest(url: invokeURL)
+        try await Self.invoke(invokeURL, client, body: body)
+    }
+
+    /// One invoke of the sandbox at `url` (for a task of its own); returns the caller's latency in ms.
+    static func invoke(_ url: String, _ client: HTTPClient, body: String) async throws -> Double {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.body = .bytes(ByteBuffer(string: body))
         let start = ContinuousClock.now
@@ -172,15 +230,45 @@ final class SandboxRun {
         guard response.status == .ok else {
             throw BenchFailure("invoke answered \(response.status.code): \(String(buffer: payload))")
         }
+        // Lambda answers a failed invoke (an init timeout too) with 200 and this header: not a measurement.
+        if let kind = response.headers.first(name: "X-Amz-Function-Error") {
+            throw BenchFailure("invoke failed (\(kind)): \(String(buffer: payload))")
+        }
         return elapsed.milliseconds
     }
 
-    /// SIGTERM (SHUTDOWN spindown), then waits for the emulator to exit; the log stays readable.
+    /// SIGTERM (SHUTDOWN spindown), then waits for the emulator to exit; the log stays readable. A child the
+    /// emulator left behind (one whose launch hung before its exec, or still frozen) is killed after it.
     func stop() async {
+        var children = childProcesses()
         if process.isRunning { process.terminate() }
         let deadline = ContinuousClock.now + .seconds(20)
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning {
+            children.merge(childProcesses()) { first, _ in first }
+            kill(process.processIdentifier, SIGKILL)
+            let killed = ContinuousClock.now + .seconds(2)
+            while process.isRunning, ContinuousClock.now < killed { try? await Task.sleep(for: .milliseconds(5)) }
+        }
+        // The same process (same start time) under another parent now: the emulator's orphan.
+        for (pid, started) in children {
+            guard let fields = procStatFields(pid), fields.count > 19, fields[19] == started,
+                  Int32(fields[1]) != process.processIdentifier else { continue }
+            kill(pid, SIGKILL)
+        }
+    }
+
+    /// The emulator's children now: pid → start time (field 22 of proc(5), 19 after the command name).
+    private func childProcesses() -> [pid_t: Substring] {
+        let parent = process.processIdentifier
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [:] }
+        var found: [pid_t: Substring] = [:]
+        for entry in entries {
+            guard let pid = Int32(entry), let fields = procStatFields(pid), fields.count > 19, Int32(fields[1]) == parent
+            else { continue }
+            found[pid] = fields[19]
+        }
+        return found
     }
 
     /// Removes the work folder, unless LANTERN_BENCH_KEEP is set (then its store and log stay for `lantern query`).
@@ -211,6 +299,27 @@ final class SandboxRun {
             }
         }
         return nil
+    }
+}
+
+/// A sandbox whose init failed (INIT_REPORT in the emulator's log): the benchmark retries or gives up.
+struct SandboxInitFailed: Error, CustomStringConvertible {
+    var logTail: String
+    var description: String { "lantern emulate: init failed; log tail: \(logTail)" }
+}
+
+/// Runs `body` up to `attempts` times while it fails with `SandboxInitFailed`; returns its result and how many
+/// attempts failed that way (reported with the figures).
+func retryingFailedInit<T>(attempts: Int = 4, _ body: () async throws -> T) async throws -> (T, failedInits: Int) {
+    var failed = 0
+    while true {
+        do {
+            return (try await body(), failed)
+        } catch let error as SandboxInitFailed {
+            failed += 1
+            if failed >= attempts { throw error }
+            print("  (init failed, attempt \(failed) of \(attempts), made again: \(error.logTail.split(separator: "\n").last ?? ""))")
+        }
     }
 }
 
