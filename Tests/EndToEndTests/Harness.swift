@@ -161,6 +161,14 @@ final class RecordingAPMServer: Sendable {
         return all
     }
 
+    /// Changes how the server answers from now on (see Tests/peers/apm_server.py).
+    func setMode(_ mode: String) async throws {
+        var request = HTTPClientRequest(url: url + "/__mode")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: mode))
+        _ = try await http.execute(request, timeout: .seconds(10))
+    }
+
     /// How many idle kept-alive connections the server closed (mode `idle_timeout`).
     func idleClosed() async throws -> Int {
         let response = try await http.execute(HTTPClientRequest(url: url + "/__recorded"), timeout: .seconds(10))
