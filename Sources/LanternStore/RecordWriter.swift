@@ -104,13 +104,7 @@ final class RecordWriter {
         for attempt in 0...delays.count {
             do {
                 let (written, rejected) = try writeBatch(batch)
-                queue.finished(batch.count) { statistics in
-                    statistics.committed += written
-                    statistics.rejected += rejected
-                    statistics.dropped += rejected
-                    statistics.batches += 1
-                    statistics.revision = revision
-                }
+                didCommit(batch.count, written: written, rejected: rejected)
                 pruneIfNeeded()
                 return
             } catch {
@@ -124,6 +118,18 @@ final class RecordWriter {
         }
         if let last { beginOutage(last) }
         hold(batch)
+    }
+
+    /// Bookkeeping of a committed batch (rows refused by a constraint count as dropped).
+    private func didCommit(_ count: Int, written: Int, rejected: Int) {
+        let revision = self.revision
+        queue.finished(count) { statistics in
+            statistics.committed += written
+            statistics.rejected += rejected
+            statistics.dropped += rejected
+            statistics.batches += 1
+            statistics.revision = revision
+        }
     }
 
     /// One line, one count, and every flush waiting hears it at once.
@@ -162,13 +168,7 @@ final class RecordWriter {
             let batch = held.prefix(max(1, options.batchSize))
             do {
                 let (written, rejected) = try writeBatch(batch)
-                queue.finished(batch.count) { statistics in
-                    statistics.committed += written
-                    statistics.rejected += rejected
-                    statistics.dropped += rejected
-                    statistics.batches += 1
-                    statistics.revision = revision
-                }
+                didCommit(batch.count, written: written, rejected: rejected)
                 held.removeFirst(batch.count)
             } catch {
                 queue.updateStatistics { statistics in
