@@ -37,22 +37,17 @@ public struct SandboxUser: Sendable, Equatable, CustomStringConvertible {
         var folder = ""
         for part in path.split(separator: "/").dropLast() {
             folder += "/" + part
-            guard allowed(folder, owner: S_IXUSR, group: S_IXGRP, other: S_IXOTH) else { return false }
+            guard searchable(folder) else { return false }
         }
-        return allowed(path, owner: S_IXUSR, group: S_IXGRP, other: S_IXOTH)
+        return searchable(path)
     }
 
-    private func allowed(_ path: String, owner: mode_t, group: mode_t, other: mode_t) -> Bool {
+    /// The execute (search, for a folder) bit that applies to this user: owner's, else group's, else other's.
+    private func searchable(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
-        if info.st_uid == uid { return info.st_mode & owner == owner }
-        if info.st_gid == gid { return info.st_mode & group == group }
-        return info.st_mode & other == other
-    }
-
-    /// Whether this user may create files in `directory` (owner, group or other write bit; root-only ACLs aside).
-    func canWrite(directory: String) -> Bool {
-        allowed(directory, owner: S_IWUSR | S_IXUSR, group: S_IWGRP | S_IXGRP, other: S_IWOTH | S_IXOTH)
-            && canExecute(directory)
+        if info.st_uid == uid { return info.st_mode & S_IXUSR != 0 }
+        if info.st_gid == gid { return info.st_mode & S_IXGRP != 0 }
+        return info.st_mode & S_IXOTH != 0
     }
 }

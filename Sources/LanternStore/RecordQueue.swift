@@ -143,6 +143,15 @@ final class RecordQueue: Sendable {
         if let error { for waiter in waiters { waiter.continuation.resume(returning: .failure(error)) } }
     }
 
+    /// `count` records the writer held could not be kept (the hold limit, or closing): processed as dropped.
+    func droppedHeld(_ count: Int, error: StoreError?) {
+        finished(count) { statistics in
+            statistics.dropped += count
+            statistics.droppedFailedWrites += count
+            if let error { statistics.lastError = error }
+        }
+    }
+
     /// Puts records the writer held back at the front of the queue (they were counted as accepted already).
     func prepend(_ records: [StoreRecord]) {
         guard !records.isEmpty else { return }

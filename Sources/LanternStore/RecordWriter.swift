@@ -148,12 +148,7 @@ final class RecordWriter {
         guard excess > 0 else { return }
         held.removeFirst(excess)
         outage?.dropped += excess
-        let error = outage?.error
-        queue.finished(excess) { statistics in
-            statistics.dropped += excess
-            statistics.droppedFailedWrites += excess
-            if let error { statistics.lastError = error }
-        }
+        queue.droppedHeld(excess, error: outage?.error)
     }
 
     /// Tries the held records once, in batches, the first with a `store_recovered` row; true when all went in.
@@ -191,11 +186,7 @@ final class RecordWriter {
         let count = held.count
         held = []
         let error = outage?.error
-        queue.finished(count) { statistics in
-            statistics.dropped += count
-            statistics.droppedFailedWrites += count
-            if let error { statistics.lastError = error }
-        }
+        queue.droppedHeld(count, error: error)
         if let error { report(error, context: "\(reason): dropping \(count) records the store could not take") }
     }
 

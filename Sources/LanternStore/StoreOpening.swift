@@ -62,11 +62,7 @@ struct StoreOpening {
                     let excess = held.count - options.holdWhileUnavailable
                     held.removeFirst(excess)
                     dropped += excess
-                    queue.finished(excess) {
-                        $0.dropped += excess
-                        $0.droppedFailedWrites += excess
-                        $0.lastError = error
-                    }
+                    queue.droppedHeld(excess, error: error)
                 }
                 queue.doze(milliseconds: delay)
                 delay = min(delay * 2, options.reopenDelaysMs.longest)

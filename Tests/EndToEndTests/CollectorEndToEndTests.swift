@@ -13,20 +13,7 @@ struct CollectorEndToEndTests {
     func scenario(
         apmMode: String? = "{}", _ body: (URL, HTTPClient, RecordingAPMServer?) async throws -> Void
     ) async throws {
-        try #require(EndToEnd.missing == nil, "\(EndToEnd.missing ?? "")")
-        let directory = try TestPaths.temporaryDirectory("lantern-e2e")
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        var server: RecordingAPMServer?
-        do {
-            if let apmMode { server = try await RecordingAPMServer(directory: directory, http: http, mode: apmMode) }
-            try await body(directory, http, server)
-        } catch {
-            await server?.child.stop()
-            try? await http.shutdown()
-            throw error
-        }
-        await server?.child.stop()
-        try await http.shutdown()
+        try await endToEndScenario(apmMode: apmMode, body)
     }
 
     /// Runs `body` against a started sandbox and always stops it.

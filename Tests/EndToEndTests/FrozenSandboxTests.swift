@@ -10,19 +10,9 @@ import Testing
 @Suite(.serialized)
 struct FrozenSandboxTests {
     func scenario(apmMode: String, _ body: (URL, HTTPClient, RecordingAPMServer) async throws -> Void) async throws {
-        try #require(EndToEnd.missing == nil, "\(EndToEnd.missing ?? "")")
-        let directory = try TestPaths.temporaryDirectory("lantern-frozen")
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        let server = try await RecordingAPMServer(directory: directory, http: http, mode: apmMode)
-        do {
-            try await body(directory, http, server)
-        } catch {
-            await server.child.stop()
-            try? await http.shutdown()
-            throw error
+        try await endToEndScenario("lantern-frozen", apmMode: apmMode) { directory, http, server in
+            try await body(directory, http, try #require(server))
         }
-        await server.child.stop()
-        try await http.shutdown()
     }
 
     /// Ids of the transactions the server accepted (a request it answered 503 was recorded too, and is retried).

@@ -6,7 +6,9 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -97,6 +99,28 @@ final class Child: @unchecked Sendable {
         }
         return result
     }
+}
+
+/// Runs `body` with a fresh folder, an HTTP client and (unless `apmMode` is nil) a recording APM Server started in
+/// that mode; stops them on every path.
+func endToEndScenario(
+    _ label: String = "lantern-e2e", apmMode: String? = "{}",
+    _ body: (URL, HTTPClient, RecordingAPMServer?) async throws -> Void
+) async throws {
+    try #require(EndToEnd.missing == nil, "\(EndToEnd.missing ?? "")")
+    let directory = try TestPaths.temporaryDirectory(label)
+    let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+    var server: RecordingAPMServer?
+    do {
+        if let apmMode { server = try await RecordingAPMServer(directory: directory, http: http, mode: apmMode) }
+        try await body(directory, http, server)
+    } catch {
+        await server?.child.stop()
+        try? await http.shutdown()
+        throw error
+    }
+    await server?.child.stop()
+    try await http.shutdown()
 }
 
 /// A TCP port nobody listens on right now.
