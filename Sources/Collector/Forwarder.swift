@@ -59,6 +59,8 @@ public actor Forwarder {
     /// The send the agent's flush started; the run loop's flush waits for it instead of starting its own.
     private var agentFlushSend: Task<FlushOutcome?, Never>?
     private var probeTask: Task<Void, Never>?
+    /// A flush is waiting for the probe and will send the rest itself.
+    private var probeAwaited = false
     private var ageTask: Task<Void, Never>?
     private var isShutDown = false
     /// One gzip stream reset per request: deflateInit allocates ~256 KB (fresh pages each time) that a
@@ -483,8 +485,11 @@ public actor Forwarder {
         return true
     }
 
-    /// Waits until the probe has finished or `bound` passes; true when it finished.
+    /// Waits until the probe has finished or `bound` passes; true when it finished. Meanwhile the probe leaves
+    /// what is left to this flush instead of starting a background drain that would race it.
     private func probeSettles(by bound: NIODeadline) async -> Bool {
+        probeAwaited = true
+        defer { probeAwaited = false }
         while probeTask != nil, NIODeadline.now() < bound {
             try? await Task.sleep(for: .milliseconds(2))
         }
@@ -495,7 +500,7 @@ public actor Forwarder {
         defer { probeTask = nil }
         guard let batch = takeBatch(requestID: nil) else { return }
         let outcome = await send(batch, trigger: .retry, deadline: .now() + configuration.sendTimeout)
-        if outcome == .sent, bufferedEvents > 0 { startBackgroundDrain(trigger: .retry) }
+        if outcome == .sent, bufferedEvents > 0, !probeAwaited { startBackgroundDrain(trigger: .retry) }
     }
 
     // MARK: - Metadata
