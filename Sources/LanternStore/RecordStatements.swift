@@ -1,9 +1,9 @@
-/// The SQL the Recorder runs for each kind of record, built once from the column lists of schema v1.
+/// The SQL the Recorder runs for each kind of record, built once from the column lists of the schema.
 enum RecordStatements {
     static let environmentColumns = [
         "id", "function_name", "function_version", "memory_mb", "region", "runtime", "log_stream", "source",
         "extension_name", "extension_version", "started_at", "registered_at", "ready_at", "init_duration_ms",
-        "telemetry", "telemetry_detail", "shutdown_at", "shutdown_reason",
+        "telemetry", "telemetry_detail", "shutdown_at", "shutdown_reason", "initialization_type", "max_concurrency",
     ]
 
     /// Upsert by id: nil keeps the stored value. `source` is NOT NULL with a default, so a nil source inserts
@@ -31,7 +31,7 @@ enum RecordStatements {
         "cold_start", "started_at", "runtime_done_at", "status", "error_type", "runtime_duration_ms",
         "produced_bytes", "response_at", "agent_flushed_at", "flush_reason", "released_at", "duration_ms",
         "billed_duration_ms", "memory_size_mb", "max_memory_used_mb", "init_duration_ms", "report_status",
-        "transaction_id", "agent_events", "agent_bytes", "log_lines", "registration",
+        "transaction_id", "agent_events", "agent_bytes", "log_lines", "registration", "in_flight",
     ]
     static let invocationCounters: Set<String> = ["agent_events", "agent_bytes", "log_lines"]
     /// Whether `invocationColumns[i + 1]` is a counter.
@@ -64,7 +64,7 @@ enum RecordStatements {
             .init(fact.releasedAt), .init(fact.durationMs), .init(fact.billedDurationMs), .init(fact.memorySizeMB),
             .init(fact.maxMemoryUsedMB), .init(fact.initDurationMs), .init(fact.reportStatus), .init(fact.transactionID),
             .integer(Int64(fact.agentEvents)), .integer(Int64(fact.agentBytes)), .integer(Int64(fact.logLines)),
-            .init(fact.registration),
+            .init(fact.registration), .init(fact.inFlight),
         ]
         var shape: UInt32 = 0
         var bindings: [SQLValue] = [.text(fact.requestID)]
@@ -127,7 +127,8 @@ enum RecordStatements {
                 .init(fact.region), .init(fact.runtime), .init(fact.logStream), .init(fact.source),
                 .init(fact.extensionName), .init(fact.extensionVersion), .init(fact.startedAt), .init(fact.registeredAt),
                 .init(fact.readyAt), .init(fact.initDurationMs), .init(fact.telemetry), .init(fact.telemetryDetail),
-                .init(fact.shutdownAt), .init(fact.shutdownReason), revision,
+                .init(fact.shutdownAt), .init(fact.shutdownReason), .init(fact.initializationType),
+                .init(fact.maxConcurrency), revision,
             ])
         case .invocation(let fact):
             let upsert = invocationUpsert(fact, rev: rev)

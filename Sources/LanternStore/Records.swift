@@ -39,10 +39,11 @@ public enum TelemetryState: String, Sendable, Codable, CaseIterable { case subsc
 public enum InvocationStatus: String, Sendable, Codable, CaseIterable { case success, error, failure, timeout }
 
 /// What let the collector release an invocation.
-public enum FlushReason: String, Sendable, Codable, CaseIterable { case agent, runtimeDone, timeout, shutdown }
+/// On Managed Instances nothing is released: `report` says the invocation ended with its `platform.report`.
+public enum FlushReason: String, Sendable, Codable, CaseIterable { case agent, runtimeDone, timeout, shutdown, report }
 
 /// What made the collector create a proxy transaction.
-public enum ProxyTrigger: String, Sendable, Codable, CaseIterable { case runtimeDone, shutdown, timeout }
+public enum ProxyTrigger: String, Sendable, Codable, CaseIterable { case runtimeDone, shutdown, timeout, report }
 
 /// What made the forwarder send (or drop) a batch.
 public enum FlushTrigger: String, Sendable, Codable, CaseIterable {
@@ -75,6 +76,10 @@ public struct EnvironmentFact: Sendable, Equatable {
     public var telemetryDetail: String?
     public var shutdownAt: Int64?
     public var shutdownReason: String?
+    /// `platform.initStart`'s `initializationType` (`lambda-managed-instances` on Managed Instances).
+    public var initializationType: String?
+    /// Managed Instances: how many invocations the environment may run at once.
+    public var maxConcurrency: Int?
 
     public init(id: String) { self.id = id }
 }
@@ -114,6 +119,8 @@ public struct InvocationFact: Sendable, Equatable {
     public var logLines: Int = 0
     /// The agent's partial transaction line, from which a later environment can make this invocation's proxy.
     public var registration: String?
+    /// How many invocations were in flight when this one started, itself included (1 = it ran alone).
+    public var inFlight: Int?
 
     public init(requestID: String) { self.requestID = requestID }
 }

@@ -19,7 +19,9 @@ enum RowDecoding {
         fact.telemetryDetail = s.string(15)
         fact.shutdownAt = s.int64(16)
         fact.shutdownReason = s.string(17)
-        return EnvironmentRow(rev: s.int64(18) ?? 0, record: fact)
+        fact.initializationType = s.string(18)
+        fact.maxConcurrency = s.int(19)
+        return EnvironmentRow(rev: s.int64(20) ?? 0, record: fact)
     }
 
     static func invocation(_ s: Statement) -> InvocationRow {
@@ -51,7 +53,8 @@ enum RowDecoding {
         fact.agentEvents = s.int(25) ?? 0
         fact.agentBytes = s.int(26) ?? 0
         fact.logLines = s.int(27) ?? 0
-        return InvocationRow(rev: s.int64(28) ?? 0, record: fact)
+        fact.inFlight = s.int(28)
+        return InvocationRow(rev: s.int64(29) ?? 0, record: fact)
     }
 
     static func proxy(_ s: Statement) -> ProxyRow {

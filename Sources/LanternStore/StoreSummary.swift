@@ -51,6 +51,8 @@ public struct StoreSummary: Sendable, Equatable {
     public var prunes = 0
     public var prunedInvocations = 0
     public var lastPrunedAt: Int64?
+    /// Managed Instances: invocations in flight when each started (itself included); empty on classic Lambda.
+    public var inFlight = Percentiles([])
 
     public static func == (lhs: StoreSummary, rhs: StoreSummary) -> Bool {
         func same(_ a: [(key: String?, count: Int)], _ b: [(key: String?, count: Int)]) -> Bool {
@@ -64,7 +66,7 @@ public struct StoreSummary: Sendable, Equatable {
             && same(lhs.proxiesByTrigger, rhs.proxiesByTrigger) && lhs.droppedFlushes == rhs.droppedFlushes
             && lhs.droppedEvents == rhs.droppedEvents && lhs.recordsDroppedEvents == rhs.recordsDroppedEvents
             && lhs.prunes == rhs.prunes && lhs.prunedInvocations == rhs.prunedInvocations
-            && lhs.lastPrunedAt == rhs.lastPrunedAt
+            && lhs.lastPrunedAt == rhs.lastPrunedAt && lhs.inFlight == rhs.inFlight
             && lhs.recordsDropped == rhs.recordsDropped
     }
 }
@@ -113,6 +115,8 @@ extension History {
                 SELECT (released_at - runtime_done_at) / 1000.0 FROM invocations
                 WHERE invoked_at >= ?1 AND released_at IS NOT NULL AND runtime_done_at IS NOT NULL
                 """))
+        summary.inFlight = Percentiles(
+            try values("SELECT in_flight FROM invocations WHERE invoked_at >= ?1 AND in_flight IS NOT NULL"))
         summary.coldStarts = try total("SELECT count(*) FROM invocations WHERE invoked_at >= ?1 AND cold_start = 1")
         summary.initDuration = Percentiles(
             try values("""

@@ -6,7 +6,7 @@ import LanternStore
 struct QueryStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Counts by status, flush reason and shutdown reason; p50/p95/p99 of duration, billed and post-runtime time; cold starts; proxies; drops; what the size bound pruned.")
+        abstract: "Counts by status, flush reason and shutdown reason; p50/p95/p99 of duration, billed and post-runtime time, and of invocations in flight (Managed Instances); cold starts; proxies; drops; what the size bound pruned.")
     @OptionGroup var options: QueryOptions
     @Option(help: "Only rows from this far back (15m, 2h, 3d) or since an ISO-8601 time.") var since: String?
 
@@ -44,6 +44,8 @@ struct QueryStats: ParsableCommand {
         percentiles("duration_ms", summary.duration)
         percentiles("billed_duration_ms", summary.billedDuration)
         percentiles("post_runtime_ms", summary.postRuntime)
+        // Managed Instances: invocations in flight when each started (count 0 on classic Lambda).
+        percentiles("in_flight", summary.inFlight)
         count("cold_starts", summary.coldStarts)
         percentiles("init_duration_ms", summary.initDuration)
         count("shutdowns", summary.shutdowns)

@@ -61,6 +61,52 @@ struct MigrationTests {
         #expect(try history.invocation(requestID: "new")?.rev == 4)
     }
 
+    @Test("a v5 store migrates to v6: rows, revisions and every index kept; Managed Instances facts and 'report' accepted")
+    func managedInstancesMigration() async throws {
+        let path = try StoreFixtures.storePath()
+        let upToV5 = EmbeddedSchema.migrations.filter { $0.version <= 5 }
+        try StoreFixtures.exec(path, upToV5.map(\.sql).joined(separator: ";\n") + """
+            ; INSERT INTO lantern_schema (version, applied_at) VALUES (5, 0);
+            PRAGMA application_id = \(StoreSchema.applicationID);
+            INSERT INTO invocations (request_id, invoked_at, status, flush_reason, agent_events, registration, rev)
+                VALUES ('classic', 5, 'timeout', 'timeout', 7, '{"transaction":{}}', 3);
+            INSERT INTO proxy_transactions (request_id, transaction_id, result, trigger, created_at, rev)
+                VALUES ('classic', 'tx1', 'timeout', 'timeout', 9, 4);
+            """)
+        let indexesBefore = try StoreFixtures.rows(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        var environment = EnvironmentFact(id: "lmi")
+        environment.initializationType = "lambda-managed-instances"
+        environment.maxConcurrency = 4
+        recorder.record(.environment(environment))
+        var fact = StoreFixtures.invocation("concurrent", at: 10)
+        fact.environmentID = "lmi"
+        fact.flushReason = .report
+        fact.inFlight = 3
+        recorder.record(.invocation(fact))
+        recorder.record(.proxy(ProxyTransactionRecord(
+            requestID: "concurrent", environmentID: "lmi", transactionID: "tx2", traceID: nil, result: "timeout",
+            outcome: "failure", durationMs: 1, trigger: .report, createdAt: 11)))
+        try await recorder.flush()
+        #expect(recorder.statistics.dropped == 0)
+        await recorder.close()
+
+        let history = try History(path: path)
+        let old = try #require(try history.invocation(requestID: "classic"))
+        #expect(old.status == .timeout && old.record.flushReason == .timeout && old.record.agentEvents == 7 && old.rev == 3)
+        #expect(old.record.inFlight == nil)
+        let new = try #require(try history.invocation(requestID: "concurrent"))
+        #expect(new.record.flushReason == .report && new.record.inFlight == 3)
+        #expect(try history.environments().first { $0.record.id == "lmi" }?.record.maxConcurrency == 4)
+        #expect(try history.count(.proxies) == 2)
+        let registration = try history.query(sql: "SELECT registration FROM invocations WHERE request_id = 'classic'")
+        #expect(registration.rows.first?.first == .text(#"{"transaction":{}}"#))
+        let indexesAfter = try StoreFixtures.rows(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        #expect(indexesAfter == indexesBefore, "the rebuilt tables have every index they had")
+        #expect(try history.summary().inFlight.max == 3)
+    }
+
     @Test("a store from a newer Lantern is refused by writer and reader and left unchanged")
     func newerStoreRefused() async throws {
         let path = try StoreFixtures.storePath()

@@ -30,6 +30,13 @@ enum StoreFixtures {
         defer { connection.close() }
         try connection.execute(sql)
     }
+
+    /// The first column of every row `sql` returns, as text.
+    static func rows(_ path: String, _ sql: String) throws -> [String] {
+        let connection = try Connection(path: path, mode: .readOnly)
+        defer { connection.close() }
+        return try connection.rows(sql).compactMap { $0[0].string }
+    }
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
