@@ -77,6 +77,10 @@ public struct FunctionEnvironment: Sendable, Equatable {
     public var logStream: String?
     /// True when a Lantern emulator started this process (it sets `LANTERN_EMULATOR`).
     public var emulated: Bool = false
+    /// `AWS_LAMBDA_INITIALIZATION_TYPE` (`on-demand`, `provisioned-concurrency`, `snap-start`, `lambda-managed-instances`).
+    public var initializationType: String?
+    /// Classic Lambda or Managed Instances, from `AWS_LAMBDA_INITIALIZATION_TYPE` and `AWS_LAMBDA_MAX_CONCURRENCY`.
+    public var mode: ExecutionMode = .classic
 
     public init() {}
 }
@@ -244,6 +248,8 @@ extension FunctionEnvironment {
         runtime = env.string("AWS_EXECUTION_ENV")
         logStream = env.string("AWS_LAMBDA_LOG_STREAM_NAME")
         emulated = env.string("LANTERN_EMULATOR") != nil
+        initializationType = env.string("AWS_LAMBDA_INITIALIZATION_TYPE")
+        mode = ExecutionMode(initializationType: initializationType, maxConcurrency: env.string("AWS_LAMBDA_MAX_CONCURRENCY"))
     }
 }
 

@@ -44,6 +44,11 @@ public enum CollectorProcess {
             config = CollectorConfig(extensionName: name)
             config.runtimeAPI = environment["AWS_LAMBDA_RUNTIME_API"]
         }
+        // Decided once, here, from the environment itself (also when the rest of the configuration is bad: an INVOKE
+        // registration would fail INIT on Managed Instances).
+        let mode = ExecutionMode(
+            initializationType: environment["AWS_LAMBDA_INITIALIZATION_TYPE"],
+            maxConcurrency: environment["AWS_LAMBDA_MAX_CONCURRENCY"])
         var logger = Logger(label: config.extensionName) { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = config.logLevel
         for warning in config.warnings { logger.warning("\(warning)") }
@@ -58,7 +63,7 @@ public enum CollectorProcess {
         // 1. Register first: it is on the function's cold-start path.
         let registration: ExtensionRegistration
         do {
-            registration = try await client.register(name: config.extensionName)
+            registration = try await client.register(name: config.extensionName, events: mode.registrationEvents)
         } catch {
             logger.critical("registration as '\(config.extensionName)' failed: \(error)")
             try? await client.initError(identifier: "", errorType: "Extension.RegistrationFailed", message: "\(error)")
@@ -123,15 +128,22 @@ public enum CollectorProcess {
         environmentFact.extensionVersion = LanternVersion.current
         environmentFact.startedAt = startedAt
         environmentFact.registeredAt = registeredAt
+        environmentFact.initializationType = environment["AWS_LAMBDA_INITIALIZATION_TYPE"]
+        if case .managedInstances(let maxConcurrency) = mode { environmentFact.maxConcurrency = maxConcurrency }
         sink?.record(.environment(environmentFact))
         lifecycle("startup", at: startedAt, name: config.extensionName, detail: "version \(LanternVersion.current)")
         lifecycle("registered", at: registeredAt, name: config.extensionName,
                   detail: "function \(registration.response.functionName) \(registration.response.functionVersion)")
         for warning in config.warnings { lifecycle("config_warning", detail: warning) }
+        if case .managedInstances(let maxConcurrency) = mode {
+            let detail = "Lambda Managed Instances, up to \(maxConcurrency.map(String.init) ?? "?") invocations at once: "
+                + "registered for SHUTDOWN only; invocations end with their platform.report; data goes out by size and age"
+            logger.notice("\(detail)")
+            lifecycle("managed_instances", name: config.extensionName, detail: detail)
+        }
 
         // 3. The agent side: forwarder and receiver.
-        let forwarder = Forwarder(
-            configuration: ForwarderConfiguration(
+        var forwarderConfiguration = ForwarderConfiguration(
                 serverURL: config.apmServerURL, apiKey: config.apiKey, secretToken: config.secretToken,
                 verifyServerCert: config.verifyServerCert, caCertPEM: config.serverCACertPEM,
                 sendTimeout: TimeAmount(config.forwarderTimeout),
@@ -139,16 +151,26 @@ public enum CollectorProcess {
                 functionName: config.function.name ?? registration.response.functionName,
                 functionVersion: config.function.version ?? registration.response.functionVersion,
                 memoryMB: config.function.memoryMB, region: config.function.region, runtime: config.function.runtime,
-                logStream: config.function.logStream, collectorVersion: LanternVersion.current),
+                logStream: config.function.logStream, collectorVersion: LanternVersion.current)
+        if mode.isManagedInstances {
+            // Nothing ends an invocation's wait here, so age is what sends: data reaches the APM Server within about
+            // a second and a tick of the agent's flush.
+            forwarderConfiguration.maxBatchAge = .seconds(1)
+        }
+        let forwarder = Forwarder(
+            configuration: forwarderConfiguration,
             recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
-        let book = InvocationBook(environmentID: environmentID, recorder: sink, forwarder: forwarder)
+        let book: ModeBook = mode.isManagedInstances
+            ? .concurrent(ConcurrentBook(environmentID: environmentID, recorder: sink, forwarder: forwarder))
+            : .classic(InvocationBook(environmentID: environmentID, recorder: sink, forwarder: forwarder))
+        let observer = book.observer
         if let recorder, let path = config.storePath {
             // Off the start-up path: it waits for the store to open.
             Task { await KilledEnvironments.closeOut(
                 storePath: path, recorder: recorder, forwarder: forwarder, environmentID: environmentID, logger: logger) }
         }
         let receiver = AgentReceiver(
-            host: "127.0.0.1", port: config.receiverPort, forwarder: forwarder, observer: book,
+            host: "127.0.0.1", port: config.receiverPort, forwarder: forwarder, observer: observer,
             configuration: ReceiverConfiguration(
                 proxyTimeout: TimeAmount(config.receiverTimeout), readTimeout: TimeAmount(config.receiverTimeout)),
             recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
@@ -179,17 +201,16 @@ public enum CollectorProcess {
             do {
                 let endpoint = try await listener.start()
                 let subscription = TelemetrySubscription(
-                    schemaVersion: "2022-12-13", destination: TelemetryDestination(protocol: "HTTP", URI: endpoint.uri),
-                    types: types,
-                    // The shortest timeout Lambda allows: runtimeDone ends invocations, it must not wait a second.
-                    buffering: TelemetryBuffering(maxItems: 1_000, maxBytes: 262_144, timeoutMs: 25))
+                    schemaVersion: mode.telemetrySchema,
+                    destination: TelemetryDestination(protocol: "HTTP", URI: endpoint.uri), types: types,
+                    buffering: TelemetryBuffering(maxItems: 1_000, maxBytes: 262_144, timeoutMs: mode.telemetryTimeoutMs))
                 switch try await client.subscribe(identifier: registration.identifier, subscription: subscription) {
                 case .subscribed:
                     telemetry = true
                     let detail = "\(types.map(\.rawValue).joined(separator: ",")) at \(endpoint.uri) (bound \(endpoint.host))"
                     recordTelemetry(sink, environmentID, .subscribed, detail)
                     lifecycle("subscribed", name: "telemetry", detail: detail)
-                    let router = TelemetryRouter(book: book, recorder: sink, environmentID: environmentID,
+                    let router = TelemetryRouter(book: observer, recorder: sink, environmentID: environmentID,
                                                  forwardLogs: config.captureLogs, logger: logger)
                     services.append(.init(
                         service: TelemetryService(listener: listener, router: router, recorder: sink,
@@ -210,10 +231,19 @@ public enum CollectorProcess {
         }
 
         // 5. The run loop, last in the group: it is the first to stop, and its end stops the rest.
-        let loop = InvocationLoop(
-            client: client, identifier: registration.identifier, book: book, forwarder: forwarder, recorder: sink,
-            environmentID: environmentID, sendStrategy: config.sendStrategy, forwarderTimeout: config.forwarderTimeout,
-            telemetry: telemetry, logger: logger)
+        let loop: any Service
+        switch book {
+        case .concurrent(let book):
+            if !telemetry { await book.telemetryUnavailable() }
+            loop = ConcurrentLoop(
+                client: client, identifier: registration.identifier, book: book, forwarder: forwarder, recorder: sink,
+                environmentID: environmentID, telemetry: telemetry, logger: logger)
+        case .classic(let book):
+            loop = InvocationLoop(
+                client: client, identifier: registration.identifier, book: book, forwarder: forwarder, recorder: sink,
+                environmentID: environmentID, sendStrategy: config.sendStrategy,
+                forwarderTimeout: config.forwarderTimeout, telemetry: telemetry, logger: logger)
+        }
         services.append(.init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup,
                               failureTerminationBehavior: .gracefullyShutdownGroup))
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
@@ -252,5 +282,19 @@ public enum CollectorProcess {
         fact.telemetry = state
         fact.telemetryDetail = detail
         sink?.record(.environment(fact))
+    }
+}
+
+/// The per-request book the execution mode calls for.
+enum ModeBook {
+    case classic(InvocationBook)
+    case concurrent(ConcurrentBook)
+
+    /// What the agent receiver and the telemetry router report to.
+    var observer: any AgentObserver & TelemetryObserver {
+        switch self {
+        case .classic(let book): book
+        case .concurrent(let book): book
+        }
     }
 }

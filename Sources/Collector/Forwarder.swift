@@ -219,6 +219,29 @@ public actor Forwarder {
         return outcome
     }
 
+    /// Managed Instances: no invocation's end asks for a send, so a steady tick does. Failed batches are retried
+    /// and a failing server is probed once its grace period is over (in the background; nothing waits on it);
+    /// pending events go once they are `maxBatchAge` old. Size still starts a send at once (`afterAppend`).
+    public func tick() {
+        guard client != nil, !isShutDown, bufferedEvents > 0 else { return }
+        switch state {
+        case .disabled:
+            return
+        case .backingOff(let until):
+            guard NIODeadline.now() >= until else { return }
+            state = .failing
+            startProbe()
+        case .failing:
+            startProbe()
+        case .started, .healthy, .rateLimited, .clientFailing:
+            if !retry.isEmpty {
+                startBackgroundDrain(trigger: .retry)
+            } else if let since = pendingSince, NIODeadline.now() - since >= configuration.maxBatchAge {
+                startBackgroundDrain(trigger: .age)
+            }
+        }
+    }
+
     /// The final flush within `deadline`, then stops background work and closes the HTTP client.
     public func shutdown(deadline: NIODeadline) async {
         guard !isShutDown else { return }

@@ -217,7 +217,7 @@ public actor InvocationBook: AgentObserver {
     // MARK: telemetry
 
     /// `platform.start`: the function began this request; its log lines follow.
-    public func platformStarted(requestID: String, at: Int64) {
+    public func platformStarted(requestID: String, at: Int64, functionARN: String? = nil) {
         logRequestID = requestID
         var fact = InvocationFact(requestID: requestID)
         fact.environmentID = environmentID
@@ -255,7 +255,8 @@ public actor InvocationBook: AgentObserver {
     /// `platform.report`: the metrics update the invocation whenever they come, and become a metricset.
     public func reported(
         requestID: String, at: Int64, status: String, errorType: String?, durationMs: Double,
-        billedDurationMs: Int?, memorySizeMB: Int?, maxMemoryUsedMB: Int?, initDurationMs: Double?
+        billedDurationMs: Int?, memorySizeMB: Int?, maxMemoryUsedMB: Int?, initDurationMs: Double?,
+        responseAt: Int64? = nil
     ) async {
         var fact = InvocationFact(requestID: requestID)
         fact.environmentID = environmentID

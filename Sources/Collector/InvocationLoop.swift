@@ -1,5 +1,5 @@
-// The collector's run loop: `next` -> INVOKE -> wait for the end of the invocation -> (syncflush) send
-// -> `next`, until SHUTDOWN or a signal; then the shutdown sequence inside the platform's budget.
+// The collector's run loop on classic Lambda: `next` -> INVOKE -> wait for the end of the invocation ->
+// (syncflush) send -> `next`, until SHUTDOWN or a signal; then the shutdown sequence inside the platform's budget.
 
 import LambdaWire
 import LanternStore
@@ -9,11 +9,6 @@ import ServiceLifecycle
 
 /// The Extensions API event loop, as a swift-service-lifecycle `Service`.
 public struct InvocationLoop: Service, CustomStringConvertible {
-    /// Time kept back from the SHUTDOWN deadline for closing the store and exiting.
-    static let exitReserveMs: Int64 = 500
-    /// Longest wait at SHUTDOWN for `platform.report`s still on their way.
-    static let reportWait: Duration = .milliseconds(100)
-
     let client: ExtensionsClient
     let identifier: String
     let book: InvocationBook
@@ -48,37 +43,19 @@ public struct InvocationLoop: Service, CustomStringConvertible {
     /// (`perf record` over `lantern-bench coldstart`: runtime protocol-conformance scans).
     public var description: String { "invocation-loop" }
 
-    /// Why the loop stopped asking for events.
-    enum Exit: Sendable {
-        case shutdownEvent(ExtensionEvent, receivedAt: Int64)
-        case signal
-    }
-
     public func run() async throws {
-        lifecycle("process_started", name: "invocation-loop")
-        defer { lifecycle("process_ended", name: "invocation-loop") }
-        let exit: Exit
-        do {
-            exit = try await cancelWhenGracefulShutdown { try await self.loop() }
-        } catch {
-            guard Task.isShuttingDownGracefully || error is CancellationError else {
-                await fail(error)
-                throw error
-            }
-            exit = .signal
-        }
-        switch exit {
-        case .shutdownEvent(let event, let receivedAt):
-            await shutdown(reason: event.shutdownReason?.rawValue ?? "unknown", deadlineMs: event.deadlineMs,
-                           receivedAt: receivedAt)
-        case .signal:
-            let now = epochMicros()
-            // A signal has no deadline of its own: take Lambda's 2,000 ms SHUTDOWN budget.
-            await shutdown(reason: "signal", deadlineMs: now / 1000 + 2000, receivedAt: now)
-        }
+        try await ExtensionEventLoop(
+            client: client, identifier: identifier, recorder: recorder, environmentID: environmentID, logger: logger,
+            name: "invocation-loop", shutdown: shutdownSequence
+        ).run { try await self.loop() }
     }
 
-    func loop() async throws -> Exit {
+    var shutdownSequence: ShutdownSequence {
+        ShutdownSequence(book: book, forwarder: forwarder, recorder: recorder, environmentID: environmentID,
+                         telemetry: telemetry, logger: logger)
+    }
+
+    func loop() async throws -> ExtensionEventLoop.Exit {
         var fact = EnvironmentFact(id: environmentID)
         fact.readyAt = epochMicros()
         recorder?.record(.environment(fact))
@@ -103,7 +80,7 @@ public struct InvocationLoop: Service, CustomStringConvertible {
         await book.invoke(
             requestID: requestID, deadlineMs: event.deadlineMs, functionARN: event.invokedFunctionArn,
             xrayTraceID: event.tracing?.value, receivedAt: receivedAt)
-        let deadline = Self.nioDeadline(epochMs: event.deadlineMs)
+        let deadline = ShutdownSequence.nioDeadline(epochMs: event.deadlineMs)
         if sendStrategy == .background, let forwarder {
             // Background: what the previous invocation left goes out while this one runs.
             Task { _ = await forwarder.flush(trigger: .background, requestID: nil, deadline: deadline) }
@@ -124,54 +101,6 @@ public struct InvocationLoop: Service, CustomStringConvertible {
         // reach the file only at the thaw. A nudge (no wait) lets the writer commit while `next` goes out.
         recorder?.commitSoon()
         logger.debug("invocation released", metadata: ["request": "\(requestID)", "reason": "\(end.reason.rawValue)"])
-    }
-
-    /// SHUTDOWN (or a signal): record it, wait briefly for late reports, make the proxies, send
-    /// everything, and leave `exitReserveMs` of the budget for closing the store.
-    func shutdown(reason: String, deadlineMs: Int64, receivedAt: Int64) async {
-        logger.info("shutting down", metadata: ["reason": "\(reason)"])
-        var fact = EnvironmentFact(id: environmentID)
-        fact.shutdownAt = receivedAt
-        fact.shutdownReason = reason
-        recorder?.record(.environment(fact))
-        lifecycle("terminating", name: reason, detail: "deadline \(deadlineMs) ms")
-
-        let sendDeadline = Self.nioDeadline(epochMs: deadlineMs - Self.exitReserveMs)
-        if telemetry {
-            let left = Duration.milliseconds(max(0, deadlineMs - Self.exitReserveMs - epochMicros() / 1000) / 4)
-            await book.awaitReports(timeout: min(Self.reportWait, left))
-        }
-        let summary = await book.shutdown(reason: reason, at: receivedAt, deadlineMs: deadlineMs)
-        let flushStart = epochMicros()
-        var outcome: FlushOutcome?
-        if let forwarder {
-            outcome = await forwarder.flush(trigger: .shutdown, requestID: nil, deadline: sendDeadline)
-            if outcome == .sent { await book.proxiesForwarded(at: epochMicros()) }
-            await forwarder.shutdown(deadline: sendDeadline)
-        }
-        let exitedAt = epochMicros()
-        recorder?.record(.shutdown(ShutdownRecord(
-            environmentID: environmentID, receivedAt: receivedAt, reason: reason, deadlineAt: deadlineMs * 1000,
-            pendingInvocations: summary.pendingInvocations, proxiesCreated: summary.proxiesCreated,
-            flushOutcome: outcome?.rawValue ?? (forwarder == nil ? "no-server" : "empty"),
-            flushDurationMs: Double(exitedAt - flushStart) / 1000, exitedAt: exitedAt)))
-    }
-
-    /// `next` failed for a reason other than shutdown: tell Lambda (`exit/error`) and record it.
-    func fail(_ error: any Error) async {
-        logger.error("the Extensions API failed: \(error)")
-        lifecycle("exit_error", name: "next", detail: "\(error)")
-        try? await client.exitError(identifier: identifier, errorType: "Extension.NextFailed", message: "\(error)")
-    }
-
-    func lifecycle(_ kind: String, name: String? = nil, detail: String? = nil) {
-        recorder?.record(.lifecycle(LifecycleEvent(
-            environmentID: environmentID, at: epochMicros(), kind: kind, name: name, detail: detail)))
-    }
-
-    /// An epoch-milliseconds deadline as a NIO (monotonic) deadline.
-    static func nioDeadline(epochMs: Int64) -> NIODeadline {
-        .now() + .microseconds(epochMs * 1000 - epochMicros())
     }
 }
 

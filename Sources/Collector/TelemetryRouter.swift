@@ -8,14 +8,14 @@ import Logging
 
 /// Applies telemetry deliveries, in order, to the book and the store.
 public struct TelemetryRouter: Sendable {
-    let book: InvocationBook
+    let book: any TelemetryObserver
     let recorder: (any FactSink)?
     let environmentID: String
     /// Forward function log lines to the APM Server (`ELASTIC_APM_LAMBDA_CAPTURE_LOGS`).
     let forwardLogs: Bool
     let logger: Logger
 
-    public init(book: InvocationBook, recorder: (any FactSink)?, environmentID: String, forwardLogs: Bool, logger: Logger) {
+    public init(book: any TelemetryObserver, recorder: (any FactSink)?, environmentID: String, forwardLogs: Bool, logger: Logger) {
         self.book = book
         self.recorder = recorder
         self.environmentID = environmentID
@@ -53,7 +53,7 @@ public struct TelemetryRouter: Sendable {
 
             switch event.record {
             case .start(let start):
-                await book.platformStarted(requestID: start.requestId, at: at)
+                await book.platformStarted(requestID: start.requestId, at: at, functionARN: start.functionArn)
             case .runtimeDone(let done):
                 await book.runtimeDone(
                     requestID: done.requestId, at: at, status: done.status.rawValue, errorType: done.errorType,
@@ -64,13 +64,14 @@ public struct TelemetryRouter: Sendable {
                     requestID: report.requestId, at: at, status: report.status.rawValue, errorType: report.errorType,
                     durationMs: report.metrics.durationMs, billedDurationMs: report.metrics.billedDurationMs,
                     memorySizeMB: report.metrics.memorySizeMB, maxMemoryUsedMB: report.metrics.maxMemoryUsedMB,
-                    initDurationMs: report.metrics.initDurationMs)
+                    initDurationMs: report.metrics.initDurationMs, responseAt: Self.responseStart(report.spans))
             case .initReport(let report):
                 var fact = EnvironmentFact(id: environmentID)
                 fact.initDurationMs = report.metrics.durationMs
                 recorder?.record(.environment(fact))
             case .initStart(let start):
                 var fact = EnvironmentFact(id: environmentID)
+                fact.initializationType = start.initializationType.rawValue
                 fact.runtime = start.runtimeVersion
                 if let bytes = start.instanceMaxMemory { fact.memoryMB = bytes >> 20 }
                 fact.logStream = start.instanceId

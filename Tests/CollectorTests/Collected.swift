@@ -58,6 +58,9 @@ final class CollectedFacts: FactSink {
             row.billedDurationMs = fact.billedDurationMs ?? row.billedDurationMs
             row.maxMemoryUsedMB = fact.maxMemoryUsedMB ?? row.maxMemoryUsedMB
             row.transactionID = fact.transactionID ?? row.transactionID
+            row.inFlight = fact.inFlight ?? row.inFlight
+            row.responseAt = fact.responseAt ?? row.responseAt
+            row.functionARN = fact.functionARN ?? row.functionARN
             row.agentEvents += fact.agentEvents
             row.agentBytes += fact.agentBytes
             row.logLines += fact.logLines

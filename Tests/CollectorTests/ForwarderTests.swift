@@ -254,6 +254,33 @@ struct ForwarderTests {
         }
     }
 
+    @Test("Managed Instances: the tick alone sends aged events, retries after a failure and probes a server that comes back")
+    func tickSendsWithoutInvocations() async throws {
+        try await withRecordingAPMServer(mode: #"{"status": 503, "recover_after": 1}"#) { server in
+            let forwarder = makeForwarder(
+                serverURL: server.url, backoff: quickBackoff(first: 0.05, step: 0.05), maxBatchAge: .milliseconds(100))
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "m1")]))
+            await forwarder.tick()
+            #expect(await forwarder.health.sentBatches == 0, "not yet due: younger than maxBatchAge")
+            // No flush call from here on: only ticks, as ConcurrentLoop makes them.
+            let delivered = await eventually(timeout: .seconds(20)) {
+                await forwarder.tick()
+                let health = await forwarder.health
+                return health.bufferedEvents == 0 && health.sentEvents == 1
+            }
+            #expect(delivered)
+            await forwarder.enqueue(Sample.agentBatch([Sample.span(id: "m2")]))
+            let second = await eventually(timeout: .seconds(20)) {
+                await forwarder.tick()
+                return await forwarder.health.sentEvents == 2
+            }
+            #expect(second)
+            let statuses = try await server.intake().map(\.status)
+            #expect(statuses.first == 503 && statuses.filter { $0 == 202 }.count == 2)
+            await forwarder.shutdown(deadline: .now() + .seconds(1))
+        }
+    }
+
     @Test("413: the batch is split and retried; a single event the server refuses is dropped and counted")
     func payloadTooLarge() async throws {
         try await withRecordingAPMServer(mode: #"{"status": 413, "recover_after": 1}"#) { server in

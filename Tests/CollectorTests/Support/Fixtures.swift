@@ -57,14 +57,14 @@ func quickBackoff(first: Double = 0.2, step: Double = 0.2) -> BackoffPolicy {
 func makeForwarder(
     serverURL: String?, apiKey: String? = nil, secretToken: String? = nil, backoff: BackoffPolicy = quickBackoff(),
     sendTimeout: TimeAmount = .seconds(2), retryBufferEvents: Int = 5_000, maxBatchEvents: Int = 50,
-    recorder: Recorder? = nil
+    maxBatchAge: TimeAmount = .seconds(60), recorder: Recorder? = nil
 ) -> Forwarder {
     var logger = Logger(label: "test.forwarder")
     logger.logLevel = .error
     return Forwarder(
         configuration: ForwarderConfiguration(
             serverURL: serverURL, apiKey: apiKey, secretToken: secretToken, sendTimeout: sendTimeout,
-            maxBatchEvents: maxBatchEvents, maxBatchAge: .seconds(60), retryBufferEvents: retryBufferEvents,
+            maxBatchEvents: maxBatchEvents, maxBatchAge: maxBatchAge, retryBufferEvents: retryBufferEvents,
             backoff: backoff, functionName: "fn-under-test", functionVersion: "$LATEST", memoryMB: 128,
             region: "eu-west-1", runtime: "python3.12", logStream: "2026/11/25/[$LATEST]abc", collectorVersion: "0.1.0"),
         recorder: recorder, environmentID: "env-test", logger: logger)
