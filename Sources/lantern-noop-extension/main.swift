@@ -1,5 +1,5 @@
 // `lantern-noop-extension`: the floor of Lantern's overhead benchmarks. It registers for INVOKE and
-// SHUTDOWN and calls `next` until SHUTDOWN, doing nothing else. A separate tiny executable (not a
+// SHUTDOWN (SHUTDOWN only on Managed Instances, as the collector) and calls `next` until SHUTDOWN, doing nothing else. A separate tiny executable (not a
 // `lantern-bench` subcommand) so its start-up cost is that of a small Swift binary on the same HTTP
 // stack as the collector (the Collector's `ExtensionsClient` on SwiftNIO), not of the big bench binary.
 
@@ -23,8 +23,12 @@ guard let apiValue = getenv("AWS_LAMBDA_RUNTIME_API"), !String(cString: apiValue
 let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? "lantern-noop-extension"
 let client = ExtensionsClient(runtimeAPI: String(cString: apiValue), eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
 
+let mode = ExecutionMode(
+    initializationType: getenv("AWS_LAMBDA_INITIALIZATION_TYPE").map { String(cString: $0) },
+    maxConcurrency: getenv("AWS_LAMBDA_MAX_CONCURRENCY").map { String(cString: $0) })
+
 do {
-    let registration = try await client.register(name: name)
+    let registration = try await client.register(name: name, events: mode.registrationEvents)
     while true {
         let event = try await client.next(identifier: registration.identifier)
         // Exit at once, as the cheapest extension would; the kernel closes the connections.

@@ -242,14 +242,18 @@ final class Sandbox: Sendable {
     init(
         directory: URL, http: HTTPClient, handler: String = "handler.instrumented", timeoutSeconds: Double = 3,
         apmServer: RecordingAPMServer?, dialect: String = "lambda", eagerInit: Bool = false,
-        storePath: String? = nil, extraEnvironment: [String: String] = [:], emulatorFlags: [String] = []
+        storePath: String? = nil, extraEnvironment: [String: String] = [:], emulatorFlags: [String] = [],
+        extensionsFolder: URL? = nil
     ) async throws {
         self.directory = directory
         self.http = http
-        let extensions = directory.appendingPathComponent("extensions")
-        try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(at: TestPaths.binary("lantern-extension"),
-                                         to: extensions.appendingPathComponent("lantern-extension"))
+        // By default the folder holds lantern-extension alone.
+        let extensions = extensionsFolder ?? directory.appendingPathComponent("extensions")
+        if extensionsFolder == nil {
+            try FileManager.default.createDirectory(at: extensions, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: TestPaths.binary("lantern-extension"),
+                                             to: extensions.appendingPathComponent("lantern-extension"))
+        }
         let task = directory.appendingPathComponent("task")
         try FileManager.default.createDirectory(at: task, withIntermediateDirectories: true)
         try Self.handlerSource.write(to: task.appendingPathComponent("handler.py"), atomically: true, encoding: .utf8)
