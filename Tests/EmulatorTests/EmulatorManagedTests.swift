@@ -208,4 +208,32 @@ struct EmulatorManagedTests {
         #expect(after.status == 200)
         #expect(await emulator.stop() == 0)
     }
+
+    @Test("SIGTERM with invocations in their handlers: 503 to their callers, failure reports, then SHUTDOWN spindown and exit 0")
+    func spindownWithInvocationsInFlight() async throws {
+        let ws = try Fixtures.Workspace()
+        defer { ws.remove() }
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "30", "--max-concurrency", "2", "--eager-init", "--quiet"],
+            environment: Self.awareExtension)
+        defer { emulator.terminate() }
+        let warm = try await emulator.invoke(#"{"action":"ok"}"#)
+        #expect(warm.status == 200)
+
+        async let first = emulator.invoke(#"{"action":"sleep","seconds":20}"#)
+        async let second = emulator.invoke(#"{"action":"sleep","seconds":20}"#)
+        // Both are in their handlers once their START lines are out (two after the warm-up's).
+        for _ in 0..<200 where emulator.output.components(separatedBy: "START RequestId").count < 4 {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let status = await emulator.stop()
+        let replies = try await [first, second]
+        #expect(status == 0)
+        #expect(replies.allSatisfy { $0.status == 503 }, "\(replies.map { "\($0.status) \($0.body)" })")
+        let records = await EmulatorProcess.eventually(ws) { !Records.kind($0, "exit").isEmpty }
+        let failed = Records.reports(try Records.telemetry(records)).filter { $0.status == .failure }
+        #expect(failed.count == 2)
+        #expect(failed.allSatisfy { $0.errorType == "Sandbox.Terminated" })
+        #expect(try Records.shutdownReasons(records) == ["spindown"])
+    }
 }
