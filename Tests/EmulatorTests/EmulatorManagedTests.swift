@@ -236,4 +236,26 @@ struct EmulatorManagedTests {
         #expect(failed.allSatisfy { $0.errorType == "Sandbox.Terminated" })
         #expect(try Records.shutdownReasons(records) == ["spindown"])
     }
+
+    @Test("a runtime with more workers than N (6 for N=3) still gets at most 3 invocations at once")
+    func admitsAtMostN() async throws {
+        let ws = try Fixtures.Workspace(extensionNames: [])
+        defer { ws.remove() }
+        // awslambdaric forks as many workers as AWS_LAMBDA_MAX_CONCURRENCY says: overriding it for the runtime alone
+        // gives it spare workers, so only the emulator's admission keeps the handler count at N.
+        let emulator = try await EmulatorProcess.start(
+            ws, arguments: ["--extensions", ws.extensions.path, "--timeout", "10", "--max-concurrency", "3",
+                            "--max-queue", "30", "--eager-init", "--quiet"],
+            environment: ["INFLIGHT_FILE": ws.inFlight.path],
+            bootstrap: ["/usr/bin/env", "AWS_LAMBDA_MAX_CONCURRENCY=6", TestPaths.python.path, "-m", "awslambdaric", "handlers.main"])
+        defer { emulator.terminate() }
+
+        let replies = try await Self.overlapping(emulator, 30, #"{"action":"concurrent","seconds":0.2}"#)
+        #expect(replies.allSatisfy { $0.status == 200 && $0.headers["x-amz-function-error"] == nil }, "\(replies.map(\.body))")
+        #expect(Set(replies.compactMap { $0.json?["pid"] as? Int }).count > 3, "the spare workers took invocations too")
+        let counter = try #require(Self.runtimeSidePeak(ws))
+        #expect(counter.peak <= 3, "the runtime saw \(counter.peak) invocations at once")
+        #expect(counter.peak >= 2)
+        #expect(await emulator.stop() == 0)
+    }
 }
