@@ -83,7 +83,11 @@ public final class Emulator: Service {
         }
         console.line("lantern emulate: invoke \(addresses.invoke)  api \(addresses.api)")
         console.line("lantern emulate: sandbox runs as \(configuration.sandboxUser.map(\.description) ?? "uid \(geteuid()) (the emulator's user)"), "
-            + (configuration.freeze ? "frozen between invocations" : "never frozen (--no-freeze)"))
+            + (configuration.freezes ? "frozen between invocations"
+                : configuration.freeze ? "never frozen (Lambda Managed Instances)" : "never frozen (--no-freeze)"))
+        if case .managedInstances(let n) = configuration.mode {
+            console.line("lantern emulate: Lambda Managed Instances, max concurrency \(n): one runtime, \(n) workers, extensions SHUTDOWN only")
+        }
         onListening(addresses)
         if configuration.eagerInit {
             Task { await sandbox.initializeEagerly() }

@@ -78,6 +78,8 @@ public struct EmulatorConfiguration: Sendable {
     public var sandboxUser: SandboxUser?
     /// Freeze the runtime and the extensions while they all wait in `next`, as Lambda does (`--no-freeze`: off).
     public var freeze = true
+    /// On-demand (classic) or Lambda Managed Instances (`--max-concurrency N`).
+    public var mode: ExecutionMode = .onDemand
     /// The environment the children inherit (the emulator's own, by default).
     public var baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
 
@@ -85,6 +87,9 @@ public struct EmulatorConfiguration: Sendable {
 
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
     public var functionARN: String { "arn:aws:lambda:\(region):\(accountID):function:\(functionName)" }
+
+    /// Whether the sandbox freezes between invocations: never on Managed Instances, whatever `freeze` says.
+    public var freezes: Bool { freeze && mode.mayFreeze }
 
     /// The timeout in milliseconds.
     public var timeoutMs: Int64 { Int64((timeoutSeconds * 1000).rounded()) }
@@ -102,6 +107,9 @@ public struct EmulatorConfiguration: Sendable {
         }
         guard maxQueue >= 0 else {
             throw EmulatorError(.invalidConfiguration, "--max-queue must be 0 or more, got \(maxQueue)")
+        }
+        if case .managedInstances(let n) = mode, !(1...1024).contains(n) {
+            throw EmulatorError(.invalidConfiguration, "--max-concurrency must be between 1 and 1024, got \(n)")
         }
         guard !functionName.isEmpty else { throw EmulatorError(.invalidConfiguration, "the function name is empty") }
         for dir in extensionDirectories {

@@ -94,9 +94,10 @@ struct InvokeEndpoint: Sendable {
             let body = json(WireErrorType.responseSizeTooLarge,
                             "Response payload size (\(bytes) bytes) exceeded maximum allowed payload size (\(RuntimeAPI.maxResponseBytes) bytes).")
             return functionError(id, body)
-        case .tooManyRequests(let queued):
+        case .tooManyRequests(let queued, let workers):
+            let runs = workers.map { "every worker is busy (\($0) invokes run)" } ?? "one invoke runs"
             return error(.tooManyRequests, WireErrorType.tooManyRequests,
-                         "Rate Exceeded: one invoke runs and \(queued) wait (--max-queue); try again later",
+                         "Rate Exceeded: \(runs) and \(queued) wait (--max-queue); try again later",
                          headers: ["Retry-After": "1"])
         case .shuttingDown:
             return error(.serviceUnavailable, "ServiceException", "the emulator is shutting down")

@@ -32,7 +32,13 @@ struct LambdaEnvironment: Sendable {
         env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(c.memoryMB)
         env["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/\(c.functionName)"
         env["AWS_LAMBDA_LOG_STREAM_NAME"] = logStream
-        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "on-demand"
+        env["AWS_LAMBDA_INITIALIZATION_TYPE"] = c.mode.initializationType.rawValue
+        if case .managedInstances(let n) = c.mode {
+            // Tells the runtime how many workers to run (awslambdaric forks that many) and the extensions the mode.
+            env["AWS_LAMBDA_MAX_CONCURRENCY"] = String(n)
+        } else {
+            env.removeValue(forKey: "AWS_LAMBDA_MAX_CONCURRENCY")
+        }
         if env["AWS_REGION"]?.isEmpty ?? true { env["AWS_REGION"] = c.region }
         if env["AWS_DEFAULT_REGION"]?.isEmpty ?? true { env["AWS_DEFAULT_REGION"] = c.region }
         if let handler = c.handler { env["_HANDLER"] = handler }

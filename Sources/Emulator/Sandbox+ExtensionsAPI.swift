@@ -46,6 +46,13 @@ extension Sandbox {
                 events.append(event)
             }
             request = RegisterRequest(events: events)
+            if let refused = events.first(where: { !configuration.mode.allowedExtensionEvents.contains($0) }) {
+                // RIE's ValidateExternalAgentEvent on Managed Instances: 403, "<event>: ErrorInvalidEventType".
+                managed?.refusedForInvoke[name] = refused.rawValue
+                console.note("extension '\(name)' registered for \(refused.rawValue), which Lambda Managed Instances refuse "
+                    + "(extensions may register for SHUTDOWN only): 403 \(WireErrorType.invalidEventType); init fails with \(WireErrorType.extensionInitError)")
+                throw APIFailure(403, WireErrorType.invalidEventType, "\(refused.rawValue): ErrorInvalidEventType")
+            }
         } catch let failure as APIFailure {
             throw failure
         } catch {
@@ -127,7 +134,11 @@ extension Sandbox {
         case .invoking:
             invocationFailed(errorType: kind, message: message, runtimeExit: nil)
         case .ready:
-            if exit { Task { await self.resetAfterReportedError() } }
+            if exit, managed != nil {
+                managedEnvironmentFailed(errorType: kind, message: message, runtimeExit: nil)
+            } else if exit {
+                Task { await self.resetAfterReportedError() }
+            }
         default:
             break
         }
@@ -144,6 +155,11 @@ extension Sandbox {
 
     /// `PUT /2022-07-01/telemetry` and `PUT /2020-08-15/logs`.
     func subscribe(_ header: String?, api: SubscriptionAPI, body: Data) throws(APIFailure) {
+        if api != .telemetry, !configuration.mode.logsAPIAvailable {
+            // RIE-LMI's stub: 202 with Logs.NotSupported; nothing is ever delivered.
+            console.note("the Logs API does not exist on Lambda Managed Instances; subscribe with the Telemetry API (schema 2025-01-29)")
+            throw APIFailure(202, WireErrorType.logsNotSupported, "Logs API is not supported")
+        }
         let id = try knownExtension(header)
         let validation = api == .telemetry ? WireErrorType.telemetryValidation : WireErrorType.logsValidation
         guard subscriptionsOpen, case .initializing = phase else {
@@ -160,8 +176,12 @@ extension Sandbox {
         }
         var effectiveAPI = api
         if api == .telemetry {
-            if let v = subscription.schemaVersion, !TelemetryAPI.schemaVersions.contains(v) {
-                throw APIFailure(400, validation, "schemaVersion '\(v)' is not one of \(TelemetryAPI.schemaVersions.joined(separator: ", "))")
+            let accepted = configuration.mode.telemetrySchemas
+            if let v = subscription.schemaVersion, !accepted.contains(v) {
+                throw APIFailure(400, validation, "schemaVersion '\(v)' is not one of \(accepted.joined(separator: ", "))")
+            }
+            if subscription.schemaVersion == nil, configuration.mode != .onDemand {
+                throw APIFailure(400, validation, "schemaVersion is required on Lambda Managed Instances (2025-01-29)")
             }
         } else {
             let v = subscription.schemaVersion ?? LogsAPI.version

@@ -25,7 +25,7 @@ extension Sandbox {
         subscribedAPIs = [:]
         hubFeed.yield(.beginInit)
         publish(.initStart(PlatformInitStart(
-            initializationType: .onDemand, phase: initPhase, functionName: configuration.functionName,
+            initializationType: configuration.mode.initializationType, phase: initPhase, functionName: configuration.functionName,
             functionVersion: configuration.functionVersion, instanceId: environment.logStream,
             instanceMaxMemory: configuration.memoryMB * 1024 * 1024)), at: startMillis)
 
@@ -94,7 +94,8 @@ extension Sandbox {
             return
         }
         if progress.stage == .runtimeStarting {
-            guard runtime == .waiting else { return }
+            guard runtimeReadyForInit else { return }
+            runtime = .waiting
             registrationOpen = false
             progress.stage = .extensionsReadying
             phase = .initializing(progress)
@@ -127,6 +128,7 @@ extension Sandbox {
     /// Init failed: report it and hand the failure to whoever waits; the owner then resets.
     func failInit(_ failure: InitFailure) {
         guard case .initializing(let progress) = phase else { return }
+        let failure = explained(failure)
         initTimeoutTask?.cancel()
         initTimeoutTask = nil
         registrationOpen = false
@@ -149,7 +151,7 @@ extension Sandbox {
         guard gen == generation, case .initializing = phase else { return }
         failInit(InitFailure(
             errorType: WireErrorType.sandboxTimedOut,
-            errorMessage: "Init timed out after \(Self.format(seconds, decimals: 2)) seconds", body: nil, status: .timeout))
+            errorMessage: "Init timed out after \(Self.format(seconds, decimals: 2)) seconds\(managedWorkersWaiting)", body: nil, status: .timeout))
     }
 
     static func format(_ value: Double, decimals: Int = 2) -> String {

@@ -6,8 +6,9 @@ extension Sandbox {
     /// One invoke from the invoke endpoint. Returns as soon as the runtime has answered (the environment stays busy
     /// until the extensions are done), or with an error; waits in line behind a running invoke, or gets 429.
     func invoke(_ request: InvokeRequest) async -> InvokeOutcome {
+        if managed != nil { return await managedInvoke(request) }
         if isShuttingDown { return .shuttingDown }
-        if owned, line.count >= configuration.maxQueue { return .tooManyRequests(queued: line.count) }
+        if owned, line.count >= configuration.maxQueue { return .tooManyRequests(queued: line.count, workers: nil) }
         guard await acquire() else { return .shuttingDown }
 
         if case .ready = phase, !environmentHealthy {

@@ -33,6 +33,7 @@ extension Sandbox {
         let waiting = line
         line = []
         for w in waiting { w.resume(returning: false) }
+        spindownManaged()
         // Lambda never spins down in the middle of an invoke: the caller may already have its response while the
         // extensions still work (the early response), and the invoke, with its report, ends only at their `next`.
         await awaitPostRuntimePhase(within: Self.spindownGrace)
@@ -140,6 +141,7 @@ extension Sandbox {
             runtimeWaiter = nil
             waiter.resume(returning: .terminated)
         }
+        managed?.releaseWorkers()
         for (_, slot) in extensions {
             slot.waiter?.resume(returning: .terminated)
         }
@@ -168,6 +170,12 @@ extension Sandbox {
         if let waiter = runtimeWaiter {
             runtimeWaiter = nil
             waiter.resume(returning: .terminated)
+        }
+        if managed != nil, case .ready = phase {
+            managed?.releaseWorkers()
+            managedEnvironmentFailed(
+                errorType: WireErrorType.runtimeExitError, message: "Runtime exited with error: \(exit)", runtimeExit: exit.description)
+            return
         }
         switch phase {
         case .initializing(let progress):
@@ -198,6 +206,10 @@ extension Sandbox {
         let errorType: String
         if case .launchFailed = exit { errorType = WireErrorType.extensionLaunchError } else { errorType = WireErrorType.extensionCrash }
         let message = "extension \(name) exited: \(exit)"
+        if managed != nil, case .ready = phase {
+            managedEnvironmentFailed(errorType: errorType, message: message, runtimeExit: nil)
+            return
+        }
         switch phase {
         case .initializing:
             failInit(InitFailure(errorType: errorType, errorMessage: message, body: nil, status: .error))

@@ -34,6 +34,7 @@ extension Sandbox {
 
     /// `GET /runtime/invocation/next`: ends the runtime's init or its part of an invoke, then waits for an event.
     func runtimeNext() async throws(APIFailure) -> RuntimeNext {
+        if managed != nil { return try await managedRuntimeNext() }
         switch runtime {
         case .notStarted, .exited:
             throw Self.transitionRefused(runtimeStateName, "Ready")
@@ -78,6 +79,7 @@ extension Sandbox {
 
     /// `POST /runtime/invocation/{id}/response`: the caller gets it now.
     func runtimeResponse(_ requestID: String, _ post: RuntimePost) throws(APIFailure) {
+        if managed != nil { return try managedRuntimeResponse(requestID, post) }
         try checkAnswerable(requestID, as: "InvocationResponse")
         if let mode = post.responseMode, mode.lowercased() != RuntimeAPI.streamingResponseMode {
             throw APIFailure(400, WireErrorType.invalidFunctionResponseMode,
@@ -103,6 +105,7 @@ extension Sandbox {
 
     /// `POST /runtime/invocation/{id}/error`: a function error; the caller gets the runtime's body.
     func runtimeError(_ requestID: String, _ post: RuntimePost) throws(APIFailure) {
+        if managed != nil { return try managedRuntimeError(requestID, post) }
         try checkAnswerable(requestID, as: "InvocationErrorResponse")
         runtime = .responded(requestID: requestID)
         if post.tooLarge {

@@ -67,6 +67,9 @@ actor Sandbox {
     var pendingInitDurationMs: Double?
     var resetInProgress = false
 
+    /// Lambda Managed Instances: the invocations in flight and the workers' queue (nil on-demand).
+    var managed: ManagedState?
+
     // Freeze: the process groups stopped while the sandbox is idle.
     var freezer = Freezer()
     /// Bumped by every freeze request and thaw, so a freeze that waited for the telemetry hub does not stop a
@@ -78,6 +81,7 @@ actor Sandbox {
         self.environment = environment
         self.console = console
         self.hubFeed = hubFeed
+        if case .managedInstances(let n) = configuration.mode { managed = ManagedState(maxConcurrency: n) }
     }
 
     // MARK: Admission
@@ -168,7 +172,7 @@ actor Sandbox {
     /// The sandbox went idle (init or an invoke ended): freeze its processes once the telemetry hub holds its
     /// deliveries, unless an event arrived meanwhile. Lambda does the same; telemetry waits for the thaw.
     func freezeWhenIdle() {
-        guard configuration.freeze, case .ready = phase, !spinningDown else { return }
+        guard configuration.freezes, case .ready = phase, !spinningDown else { return }
         freezeEpoch += 1
         let epoch = freezeEpoch
         Task { await self.freezeIfStillIdle(epoch) }
@@ -196,6 +200,10 @@ actor Sandbox {
 
     /// `--eager-init`: initialise now rather than on the first invoke.
     func initializeEagerly() async {
+        if managed != nil {
+            await initializeManaged()
+            return
+        }
         guard await acquire() else { return }
         guard case .uninitialized(let afterReset) = phase else {
             release()

@@ -140,7 +140,8 @@ enum InvokeOutcome: Sendable {
     case runtimeExit(requestID: String, exit: String)
     case extensionFailure(requestID: String, errorType: String, message: String)
     case responseTooLarge(requestID: String, bytes: Int)
-    case tooManyRequests(queued: Int)
+    /// Every slot busy and `queued` invokes already waiting; `workers` is nil on-demand (one invoke runs).
+    case tooManyRequests(queued: Int, workers: Int?)
     case shuttingDown
 }
 

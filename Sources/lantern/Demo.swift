@@ -60,7 +60,12 @@ struct Demo: AsyncParsableCommand {
         discussion: "For example the unzipped layer's extensions/lantern-extension, to try what you deploy."))
     var extensionBinary: String?
 
+    @Option(name: .customLong("max-concurrency"),
+            help: "Run on Lambda Managed Instances with this max concurrency (passed to lantern emulate); the invoker keeps up to N invocations in flight.")
+    var maxConcurrency: Int?
+
     func validate() throws {
+        if let n = maxConcurrency, !(1...64).contains(n) { throw ValidationError("--max-concurrency must be between 1 and 64") }
         guard rate > 0, rate <= 1_000 else { throw ValidationError("--rate must be between 0 and 1000 invocations per second") }
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
         guard (1...900).contains(timeout) else { throw ValidationError("--timeout must be between 1 and 900 seconds") }
@@ -98,6 +103,7 @@ struct Demo: AsyncParsableCommand {
                 "--extensions", extensions.path, "--timeout", String(timeout), "--function-name", "lantern-demo",
                 // The emulator outlives a demo killed with SIGKILL only long enough to notice; it removes this then.
                 "--remove-on-exit", work.path,
+            ] + (maxConcurrency.map { ["--max-concurrency", String($0), "--max-queue", String(2 * $0)] } ?? []) + [
                 "--", lantern, "sample-function",
             ],
             environment: [
@@ -114,7 +120,8 @@ struct Demo: AsyncParsableCommand {
         let started = ContinuousClock.now
 
         if headless {
-            print("lantern demo: \(count.map(String.init) ?? "unbounded") invocations at \(rate)/s, mix \(mix), seed \(seed)")
+            print("lantern demo: \(count.map(String.init) ?? "unbounded") invocations at \(rate)/s, mix \(mix), seed \(seed)"
+                + (maxConcurrency.map { ", Lambda Managed Instances (up to \($0) in flight)" } ?? ""))
             print("  store \(dbPath), emulator log \(logPath), recording APM Server \(apm.url)")
         }
 
@@ -124,7 +131,7 @@ struct Demo: AsyncParsableCommand {
                 let url = try await emulator.invokeURL(timeout: .seconds(120))
                 let invoker = DemoInvoker(
                     client: HTTPClient.shared, url: url, mix: mix, count: count, rate: rate, seed: seed,
-                    functionTimeoutSeconds: timeout)
+                    functionTimeoutSeconds: timeout, concurrency: maxConcurrency ?? 1)
                 if headless {
                     await runUntilDoneOrInterrupted(invoker: invoker, tally: tally, interrupts: interrupts)
                 } else {

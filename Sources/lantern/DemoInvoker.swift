@@ -1,4 +1,4 @@
-// The demo's traffic: one invocation at a time at a steady rate, each asking the sample function
+// The demo's traffic: one invocation at a time (or up to the max concurrency on Managed Instances) at a steady rate, each asking the sample function
 // for one behaviour of the mix, and a tally of what the caller saw.
 
 import AsyncHTTPClient
@@ -42,9 +42,21 @@ struct DemoInvoker: Sendable {
     var rate: Double
     var seed: UInt64
     var functionTimeoutSeconds: Int
+    /// Invocations in flight at once: 1 on classic Lambda, up to the max concurrency on Managed Instances.
+    var concurrency = 1
 
     /// Invokes until `count` is reached or the task is cancelled.
     func run(tally: InvokeTally) async {
+        await withTaskGroup(of: Void.self) { inFlight in
+            await run(tally: tally, inFlight: &inFlight)
+            await inFlight.waitForAll()
+        }
+    }
+
+    /// The pacing loop. One at a time (classic), the invocation is awaited here; with `concurrency` > 1 it runs
+    /// in `inFlight`, and the loop waits for a free slot only when `concurrency` are already out.
+    private func run(tally: InvokeTally, inFlight: inout TaskGroup<Void>) async {
+        var running = 0
         var generator = SeededGenerator(seed: seed ^ 0x5EED)
         let interval = Duration.seconds(1 / rate)
         let clock = ContinuousClock()
@@ -63,7 +75,14 @@ struct DemoInvoker: Sendable {
             }
             let kind = block.removeLast()
             index += 1
-            await invoke(kind, sleepMs: kind.sleepMilliseconds(using: &generator), tally: tally)
+            let sleepMs = kind.sleepMilliseconds(using: &generator)
+            if concurrency <= 1 {
+                await invoke(kind, sleepMs: sleepMs, tally: tally)
+            } else {
+                if running >= concurrency, await inFlight.next() != nil { running -= 1 }
+                inFlight.addTask { await self.invoke(kind, sleepMs: sleepMs, tally: tally) }
+                running += 1
+            }
             nextStart = max(nextStart + interval, clock.now)
             try? await clock.sleep(until: nextStart)
         }

@@ -24,7 +24,8 @@ struct Emulate: AsyncParsableCommand {
 
             Environment variables as in RIE: AWS_LAMBDA_FUNCTION_TIMEOUT, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, \
             AWS_LAMBDA_FUNCTION_NAME, AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_FUNCTION_HANDLER or _HANDLER, AWS_REGION. \
-            Flags win over them. SIGINT/SIGTERM/SIGHUP sends SHUTDOWN (spindown) to the extensions, then exits.
+            Flags win over them. AWS_LAMBDA_MAX_CONCURRENCY=N (or --max-concurrency N) runs Lambda Managed \
+            Instances, as RIE does. SIGINT/SIGTERM/SIGHUP sends SHUTDOWN (spindown) to the extensions, then exits.
 
             The sandbox is Lambda's: started as root, the emulator runs the runtime and the extensions as the \
             unprivileged sandbox user (uid 993 / gid 990; --keep-root keeps root), and it freezes them (SIGSTOP) \
@@ -72,6 +73,10 @@ struct Emulate: AsyncParsableCommand {
 
     @Option(name: .customLong("max-queue"), help: "Invokes that may wait while one runs; more get 429.")
     var maxQueue = 16
+
+    @Option(name: .customLong("max-concurrency"),
+            help: "Lambda Managed Instances: up to N invocations at once on one runtime with N workers, never frozen, extensions SHUTDOWN only (default: AWS_LAMBDA_MAX_CONCURRENCY; absent: classic).")
+    var maxConcurrency: Int?
 
     @Option(name: .customLong("init-timeout"), help: "Init time limit in seconds.")
     var initTimeout: Double = 10
@@ -138,6 +143,12 @@ struct Emulate: AsyncParsableCommand {
         config.telemetryUnavailable = noTelemetry
         config.eagerInit = eagerInit
         config.maxQueue = maxQueue
+        if let n = maxConcurrency {
+            config.mode = .managedInstances(maxConcurrency: n)
+        } else if let raw = nonEmpty("AWS_LAMBDA_MAX_CONCURRENCY") {
+            guard let n = Int(raw) else { throw ValidationError("AWS_LAMBDA_MAX_CONCURRENCY='\(raw)' is not a whole number") }
+            config.mode = .managedInstances(maxConcurrency: n)
+        }
         config.initTimeoutSeconds = initTimeout
         config.readyFile = readyFile
         config.quiet = quiet

@@ -13,7 +13,8 @@ struct SampleFunction: AsyncParsableCommand {
         commandName: "sample-function",
         abstract: "The demo's Lambda function: a Runtime API client with a built-in APM-agent imitation.",
         discussion: """
-            Runs as the runtime (bootstrap) of `lantern emulate`. Each event's payload picks a behaviour:
+            Runs as the runtime (bootstrap) of `lantern emulate`; with AWS_LAMBDA_MAX_CONCURRENCY=N (Lambda \
+            Managed Instances) it runs N workers, each with its own `next` loop. Each event's payload picks a behaviour:
             {"kind":"success"|"slow"|"error"|"timeout"|"crash","sleepMs":N}. Without a kind it draws one
             from LANTERN_DEMO_MIX (default: always success). The agent imitation sends to
             127.0.0.1:$ELASTIC_APM_DATA_RECEIVER_SERVER_PORT (default 8200); LANTERN_DEMO_AGENT=off turns it off.
@@ -43,7 +44,17 @@ struct SampleFunction: AsyncParsableCommand {
             events: AgentEvents(environment: environment),
             transport: environment["LANTERN_DEMO_AGENT"] == "off" ? nil : AgentTransport(client: HTTPClient.shared, port: port),
             mix: mix)
-        try await handler.serve(runtime)
+        // Lambda Managed Instances: as many workers as AWS_LAMBDA_MAX_CONCURRENCY says, each its own `next` loop
+        // (what swift-aws-lambda-runtime's LambdaManagedRuntime does); one on classic Lambda.
+        let workers = environment["AWS_LAMBDA_MAX_CONCURRENCY"].flatMap(Int.init).map { max($0, 1) } ?? 1
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<workers {
+                group.addTask { try await handler.serve(runtime) }
+            }
+            // A worker that fails (the Runtime API went away) ends the function, as the single loop did.
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
     /// What the agent imitation sends for one invocation of `kind`: the registration body, then the flush body.

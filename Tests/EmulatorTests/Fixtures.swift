@@ -28,6 +28,27 @@ enum Fixtures {
             return {"allocated": len(block)}
         if action == "whoami":
             return {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups()}
+        if action == "concurrent":
+            # Counts the invocations in this handler at once across every worker process (INFLIGHT_FILE holds
+            # "current peak"), so a test can assert the concurrency from the runtime's side.
+            import fcntl
+            def bump(delta):
+                with open(os.environ["INFLIGHT_FILE"], "r+") as f:
+                    fcntl.flock(f, fcntl.LOCK_EX)
+                    current, peak = (int(x) for x in (f.read().split() or ["0", "0"]))
+                    current += delta
+                    peak = max(peak, current)
+                    f.seek(0)
+                    f.truncate()
+                    f.write(f"{current} {peak}")
+                    return current
+            now = bump(1)
+            time.sleep(event.get("seconds", 0.2))
+            bump(-1)
+            return {"pid": os.getpid(), "inFlight": now, "requestId": context.aws_request_id,
+                    "remainingMs": context.get_remaining_time_in_millis(),
+                    "initType": os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
+                    "maxConcurrency": os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")}
         if action == "flood":
             for i in range(event.get("lines", 5000)):
                 print(f"flood line {i} " + "y" * 60)
@@ -139,7 +160,7 @@ enum Fixtures {
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listener)
         port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        subscription = {"schemaVersion": "2022-12-13",
+        subscription = {"schemaVersion": os.environ.get("EXT_SCHEMA", "2022-12-13"),
                         "destination": {"protocol": "HTTP", "URI": f"http://sandbox.localdomain:{port}/telemetry"},
                         "types": ["platform", "function", "extension"],
                         "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25}}
@@ -186,6 +207,9 @@ enum Fixtures {
         var heartbeats: URL { root.appendingPathComponent("heartbeats.txt") }
         var extensionHeartbeats: URL { root.appendingPathComponent("extension-heartbeats.txt") }
 
+        /// The `concurrent` handler's "current peak" counter, writable by the sandbox user.
+        var inFlight: URL { root.appendingPathComponent("inflight.txt") }
+
         /// Heartbeat lines written so far.
         static func lines(_ file: URL) -> Int {
             ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").count
@@ -203,7 +227,7 @@ enum Fixtures {
             try Fixtures.heartbeat.write(to: function.appendingPathComponent("heartbeat.py"), atomically: true, encoding: .utf8)
             // The extensions run as the unprivileged sandbox user (the emulator drops root): like Lambda's /tmp,
             // the files they write must be theirs to write.
-            for file in [records, heartbeats, extensionHeartbeats] {
+            for file in [records, heartbeats, extensionHeartbeats, inFlight] {
                 _ = FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o666])
             }
             for name in extensionNames {
