@@ -290,5 +290,6 @@ extension InvocationFact {
         agentBytes += later.agentBytes
         logLines += later.logLines
         registration = later.registration ?? registration
+        inFlight = later.inFlight ?? inFlight
     }
 }

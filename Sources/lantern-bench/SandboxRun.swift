@@ -117,7 +117,7 @@ final class SandboxRun {
     /// Starts the emulator (with `--eager-init`, so init runs before the first invoke) and waits for its address.
     static func start(
         _ binaries: BenchBinaries, setup: ExtensionSetup, apmServerURL: String?, extraEnvironment: [String: String] = [:],
-        settings: SandboxSettings = SandboxSettings()
+        settings: SandboxSettings = SandboxSettings(), emulateArguments: [String] = []
     ) async throws -> SandboxRun {
         let work = NSTemporaryDirectory() + "lantern-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let extensions = work + "/extensions"
@@ -136,7 +136,7 @@ final class SandboxRun {
         process.arguments = [
             "emulate", "--address", "127.0.0.1:0", "--api-address", "127.0.0.1:0", "--extensions", extensions,
             "--timeout", "10", "--function-name", "lantern-bench", "--eager-init", "--quiet", "--ready-file", readyFile,
-        ] + settings.emulateArguments + ["--", binaries.lantern, "sample-function"]
+        ] + settings.emulateArguments + emulateArguments + ["--", binaries.lantern, "sample-function"]
         var environment = ProcessInfo.processInfo.environment
         environment["ELASTIC_APM_DATA_RECEIVER_SERVER_PORT"] = String(receiverPort)
         environment["ELASTIC_APM_LAMBDA_APM_SERVER"] = apmServerURL

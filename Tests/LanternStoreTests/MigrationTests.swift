@@ -169,3 +169,26 @@ struct MigrationTests {
         #expect { try History(path: path) } throws: { ($0 as? StoreError)?.code == .notAStore }
     }
 }
+
+/// Coalescing facts in the writer must carry every column: a field `absorb` forgets is lost for the whole batch.
+@Suite("Invocation fact coalescing")
+struct InvocationFactAbsorbTests {
+    @Test("absorbing a fact with every field set leaves no field unset")
+    func absorbCarriesEveryField() {
+        var full = InvocationFact(requestID: "r")
+        full.environmentID = "e"; full.functionARN = "arn"; full.invokedAt = 1; full.deadlineAt = 2; full.timeoutMs = 3
+        full.traceID = "t"; full.coldStart = true; full.startedAt = 4; full.runtimeDoneAt = 5; full.status = .error
+        full.errorType = "X"; full.runtimeDurationMs = 6; full.producedBytes = 7; full.responseAt = 8
+        full.agentFlushedAt = 9; full.flushReason = .report; full.releasedAt = 10; full.durationMs = 11
+        full.billedDurationMs = 12; full.memorySizeMB = 13; full.maxMemoryUsedMB = 14; full.initDurationMs = 15
+        full.reportStatus = "error"; full.transactionID = "tx"; full.agentEvents = 1; full.agentBytes = 2
+        full.logLines = 3; full.registration = "{}"; full.inFlight = 4
+        // An optional field left nil prints as "nil" through the mirror.
+        let unset = Mirror(reflecting: full).children.filter { "\($0.value)" == "nil" }.compactMap(\.label)
+        #expect(unset.isEmpty, "the fixture sets every field (add new ones): \(unset)")
+
+        var merged = InvocationFact(requestID: "r")
+        merged.absorb(full)
+        #expect(merged == full)
+    }
+}
