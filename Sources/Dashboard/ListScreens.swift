@@ -126,7 +126,7 @@ struct ListScreens {
         switch (r.maxMemoryUsedMB, r.memorySizeMB) {
         case (let used?, let size?): memory = "\(used)/\(size) MB"
         case (nil, let size?): memory = "-/\(size) MB"
-        default: memory = "-"
+        default: memory = r.isManagedInstances ? "" : "-"  // the Managed Instances report has no memory figures
         }
         line.append(memory)
         if let error = r.errorType { line.append("  " + error, .bad) }

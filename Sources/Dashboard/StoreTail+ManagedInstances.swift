@@ -18,13 +18,13 @@ extension StoreTail {
     /// The unary `+` keeps SQLite on `(flush_reason, invoked_at)`: the open invocations are few, while an
     /// environment's own index would walk every invocation it ever ran.
     func inFlightNow() throws(DashboardError) -> Int {
-        try database.first(
-            """
-            SELECT count(*) FROM invocations WHERE flush_reason IS NULL AND +environment_id IN
-            (SELECT id FROM environments WHERE \(Self.managedEnvironmentCondition) AND shutdown_at IS NULL)
-            """
-        ) { Int($0.int(0)) } ?? 0
+        try database.first(Self.inFlightNowSQL) { Int($0.int(0)) } ?? 0
     }
+
+    static let inFlightNowSQL = """
+        SELECT count(*) FROM invocations WHERE flush_reason IS NULL AND +environment_id IN
+        (SELECT id FROM environments WHERE \(managedEnvironmentCondition) AND shutdown_at IS NULL)
+        """
 
     /// Whether the store holds any Managed Instances environment or invocation (`report` is indexed).
     func hasManagedInstances() throws(DashboardError) -> Bool {
