@@ -24,7 +24,9 @@ struct DetailScreen {
         out.append(field("environment", environment))
         out.append(field("trace", d.traceID ?? "-"))
         if let timeout = r.timeoutMs {
-            out.append(field("timeout", Format.ms(Double(timeout)) + "  deadline " + Format.clock(d.deadlineAt)))
+            // Managed Instances have no INVOKE event, so often no deadline: leave it out rather than a blank clock.
+            let deadline = r.isManagedInstances && d.deadlineAt == nil ? "" : "  deadline " + Format.clock(d.deadlineAt)
+            out.append(field("timeout", Format.ms(Double(timeout)) + deadline))
         }
         out.append(StyledLine(""))
 

@@ -23,14 +23,14 @@ struct HeaderView {
         }
     }
 
-    func summaryLines(_ header: HeaderSnapshot?, status: StoreStatus) -> [StyledLine] {
+    func summaryLines(_ header: HeaderSnapshot?, status: StoreStatus, width: Int = .max) -> [StyledLine] {
         guard let header, status == .open else {
             return [StyledLine(" store  not open yet", .dim), StyledLine(""), StyledLine("")]
         }
-        return [environmentLine(header), totalsLine(header.totals), healthLine(header)]
+        return [environmentLine(header, width: width), totalsLine(header.totals), healthLine(header)]
     }
 
-    private func environmentLine(_ header: HeaderSnapshot) -> StyledLine {
+    private func environmentLine(_ header: HeaderSnapshot, width: Int) -> StyledLine {
         var line = StyledLine()
         line.append(" env    ", .label)
         if header.environments.isEmpty {
@@ -56,12 +56,12 @@ struct HeaderView {
             line.append("  cold starts ", .label)
             line.append(Format.count(totals.coldStarts))
         }
-        appendConcurrency(header, to: &line)
+        appendConcurrency(header, to: &line, width: width)
         return line
     }
 
     /// Managed Instances only: in flight now, the peak, and the strip of the recent window.
-    private func appendConcurrency(_ header: HeaderSnapshot, to line: inout StyledLine) {
+    private func appendConcurrency(_ header: HeaderSnapshot, to line: inout StyledLine, width: Int) {
         let concurrency = header.totals?.concurrency
         guard header.inFlightNow != nil || concurrency != nil else { return }
         let ceiling = header.environments.first(where: \.isManagedInstances)?.maxConcurrency
@@ -71,10 +71,13 @@ struct HeaderView {
         guard let concurrency else { return }
         line.append("  peak ", .label)
         line.append(Format.count(concurrency.peak))
-        if !concurrency.recent.isEmpty {
+        // The newest buckets that fit the terminal (at least a few), labelled with the time they cover.
+        let room = width == .max ? concurrency.recent.count : width - line.width - 7
+        let shown = concurrency.recent.suffix(max(0, min(room, concurrency.recent.count)))
+        if shown.count >= 5 {
             line.append("  ")
-            line.append(Sparkline(glyphs: glyphs).cells(concurrency.recent, ceiling: ceiling), .accent)
-            line.append(" \(concurrency.windowSeconds)s", .dim)
+            line.append(Sparkline(glyphs: glyphs).cells(Array(shown), ceiling: ceiling), .accent)
+            line.append(" \(Int(concurrency.bucketMicros * Int64(shown.count) / 1_000_000))s", .dim)
         }
     }
 

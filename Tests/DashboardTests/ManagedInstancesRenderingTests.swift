@@ -64,6 +64,10 @@ struct ManagedInstancesRenderingTests {
         #expect(lines[2].contains("report 4"), "\(lines[2])")
         #expect(lines[2].contains("running 1"), "\(lines[2])")
 
+        // A narrower terminal keeps the newest buckets of the strip, labelled with what they cover.
+        let narrow = try screen(path, &state, width: 124)
+        #expect(narrow[1].contains("in flight 1  peak 3  ") && narrow[1].trimmingCharacters(in: .whitespaces).hasSuffix(" " + String(repeating: "·", count: 12) + "▆ 26s"), "\(narrow[1])")
+
         let ascii = try screen(path, &state, width: 160, glyphs: .ascii)
         #expect(ascii[1].contains("managed instances x4") && ascii[1].contains(String(repeating: ".", count: 29) + "="))
         #expect(ascii.joined().unicodeScalars.allSatisfy { $0.isASCII })
