@@ -14,18 +14,26 @@ struct DetailScreen {
         if let error = r.errorType { title.append(" (\(error))", .bad) }
         if r.coldStart { title.append("  \(glyphs.cold) cold start", .accent) }
         if r.hasProxy { title.append("  \(glyphs.proxy) proxy transaction", .warn) }
+        if let inFlight = r.inFlight { title.append("  \(glyphs.times)\(inFlight) in flight at start", .accent) }
         out.append(title)
         out.append(field("function", d.functionARN ?? "-"))
-        out.append(field("environment", d.environmentID ?? "-"))
+        var environment = d.environmentID ?? "-"
+        if r.isManagedInstances {
+            environment += "  managed instances" + (d.maxConcurrency.map { ", up to \(glyphs.times)\($0) at once" } ?? "")
+        }
+        out.append(field("environment", environment))
         out.append(field("trace", d.traceID ?? "-"))
         if let timeout = r.timeoutMs {
-            out.append(field("timeout", Format.ms(Double(timeout)) + "  deadline " + Format.clock(d.deadlineAt)))
+            // Managed Instances have no INVOKE event, so often no deadline: leave it out rather than a blank clock.
+            let deadline = r.isManagedInstances && d.deadlineAt == nil ? "" : "  deadline " + Format.clock(d.deadlineAt)
+            out.append(field("timeout", Format.ms(Double(timeout)) + deadline))
         }
         out.append(StyledLine(""))
 
         out.append(StyledLine(" Timeline", .label))
         var previous: Int64?
-        for point in d.timeline {
+        let timeline = d.timeline
+        for (index, point) in timeline.enumerated() {
             var line = StyledLine()
             line.append("   " + Format.pad(point.label, 16, glyphs: glyphs))
             guard let at = point.at else {
@@ -39,27 +47,37 @@ struct DetailScreen {
             } else {
                 line.append("   " + Format.pad("", 10, glyphs: glyphs))
             }
-            if let start = r.invokedAt, point.label != "INVOKE received" {
+            if let start = r.invokedAt, index > 0 {
                 line.append("  at " + Format.ms(Format.between(start, at)), .dim)
             }
-            if point.label == "agent flush" || point.label == "released", let reason = r.flushReason,
-               point.label == "released" {
+            // The last step (released, or a Managed Instances invocation's report) is what the reason names.
+            if index == timeline.count - 1, let reason = r.flushReason {
                 line.append("  (flush reason: \(reason))", ListScreens.flushStyle(reason))
             }
             out.append(line)
             previous = at
         }
-        if d.timeline[4].at == nil, let reason = r.flushReason {
+        if timeline.last?.at == nil, let reason = r.flushReason {
             out.append(StyledLine("   flush reason: \(reason)", ListScreens.flushStyle(reason)))
         }
         out.append(StyledLine(""))
 
+        if r.isManagedInstances { out += concurrency(d) }
+
         out.append(StyledLine(" Report", .label))
-        out.append(field("handler", Format.ms(r.handlerMs) + "   post-runtime " + (r.postRuntimeMs.map(Format.ms) ?? "-")))
-        out.append(field("duration", Format.ms(r.durationMs) + "   billed " + (d.billedDurationMs.map { "\($0)ms" } ?? "-")
-            + "   init " + Format.ms(d.initDurationMs)))
-        out.append(field("memory", "\(r.maxMemoryUsedMB.map(String.init) ?? "-") of \(r.memorySizeMB.map(String.init) ?? "-") MB"
-            + "   report status " + (d.reportStatus ?? "-")))
+        if r.isManagedInstances {
+            // The Managed Instances report has no billed duration or memory figures, and nothing is held after
+            // the runtime, so there is no post-runtime time: say so rather than show a dash that reads "not yet".
+            out.append(field("duration", Format.ms(r.durationMs) + "   init " + Format.ms(d.initDurationMs)
+                + "   report status " + (d.reportStatus ?? "-")))
+            out.append(field("n/a", "billed duration, memory and post-runtime time: Managed Instances report none"))
+        } else {
+            out.append(field("handler", Format.ms(r.handlerMs) + "   post-runtime " + (r.postRuntimeMs.map(Format.ms) ?? "-")))
+            out.append(field("duration", Format.ms(r.durationMs) + "   billed " + (d.billedDurationMs.map { "\($0)ms" } ?? "-")
+                + "   init " + Format.ms(d.initDurationMs)))
+            out.append(field("memory", "\(r.maxMemoryUsedMB.map(String.init) ?? "-") of \(r.memorySizeMB.map(String.init) ?? "-") MB"
+                + "   report status " + (d.reportStatus ?? "-")))
+        }
         out.append(field("response", "produced " + Format.bytes(d.producedBytes) + "   at " + Format.clock(d.responseAt)))
         out.append(field("agent", "\(d.agentEvents) events, \(Format.bytes(d.agentBytes))   transaction "
             + (d.transactionID ?? "-")))
@@ -99,6 +117,34 @@ struct DetailScreen {
         }
         return out
     }
+
+    /// Managed Instances: how many were in flight at the start, and the invocations that overlapped this one,
+    /// placed relative to its start (a few lines; the rest counted).
+    private func concurrency(_ d: InvocationDetail) -> [StyledLine] {
+        var out = [StyledLine(" Concurrency", .label)]
+        let limit = d.maxConcurrency.map { " of at most \(glyphs.times)\($0)" } ?? ""
+        out.append(field("in flight", (d.row.inFlight.map { "\(glyphs.times)\($0) at its start" } ?? "-") + limit))
+        let overlapped = d.overlapCount == 0 ? "none: it ran alone"
+            : "\(d.overlapCount) other invocation\(d.overlapCount == 1 ? "" : "s") ran at the same time"
+        out.append(field("overlapped", overlapped))
+        for o in d.overlaps {
+            var line = StyledLine()
+            line.append("     " + Format.pad(Format.shortID(o.requestID), 9, glyphs: glyphs))
+            line.append(Format.pad(o.status ?? "running", 9, glyphs: glyphs), ListScreens.statusStyle(o.status))
+            line.append(" start " + Format.pad(Self.offset(o.startOffsetMs), 10, glyphs: glyphs, right: true))
+            line.append("   end " + Format.pad(o.endOffsetMs.map(Self.offset) ?? "running", 10, glyphs: glyphs, right: true))
+            if let inFlight = o.inFlight { line.append("   \(glyphs.times)\(inFlight) at its start", .dim) }
+            out.append(line)
+        }
+        if d.overlapCount > d.overlaps.count {
+            out.append(StyledLine("     +\(d.overlapCount - d.overlaps.count) more", .dim))
+        }
+        out.append(StyledLine(""))
+        return out
+    }
+
+    /// A time relative to this invocation's start, signed: `-120.0ms`, `+0.0ms`, `+1.20s`.
+    static func offset(_ ms: Double) -> String { ms < 0 ? Format.ms(ms) : "+" + Format.ms(ms) }
 
     private func field(_ name: String, _ value: String) -> StyledLine {
         StyledLine([StyledSpan("   " + Format.pad(name, 12, glyphs: glyphs), .dim), StyledSpan(value)])

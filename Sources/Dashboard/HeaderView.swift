@@ -23,14 +23,14 @@ struct HeaderView {
         }
     }
 
-    func summaryLines(_ header: HeaderSnapshot?, status: StoreStatus) -> [StyledLine] {
+    func summaryLines(_ header: HeaderSnapshot?, status: StoreStatus, width: Int = .max) -> [StyledLine] {
         guard let header, status == .open else {
             return [StyledLine(" store  not open yet", .dim), StyledLine(""), StyledLine("")]
         }
-        return [environmentLine(header), totalsLine(header.totals), healthLine(header)]
+        return [environmentLine(header, width: width), totalsLine(header.totals), healthLine(header)]
     }
 
-    private func environmentLine(_ header: HeaderSnapshot) -> StyledLine {
+    private func environmentLine(_ header: HeaderSnapshot, width: Int) -> StyledLine {
         var line = StyledLine()
         line.append(" env    ", .label)
         if header.environments.isEmpty {
@@ -42,6 +42,9 @@ struct HeaderView {
             var facts: [String] = []
             if let memory = env.memoryMB { facts.append("\(memory) MB") }
             if let source = env.source { facts.append(source) }
+            if env.isManagedInstances {
+                facts.append("managed instances" + (env.maxConcurrency.map { " \(glyphs.times)\($0)" } ?? ""))
+            }
             if let telemetry = env.telemetry, telemetry != "subscribed" { facts.append("telemetry \(telemetry)") }
             if let reason = env.shutdownReason { facts.append("shut down: \(reason)") }
             if !facts.isEmpty { line.append(" (" + facts.joined(separator: ", ") + ")") }
@@ -53,7 +56,29 @@ struct HeaderView {
             line.append("  cold starts ", .label)
             line.append(Format.count(totals.coldStarts))
         }
+        appendConcurrency(header, to: &line, width: width)
         return line
+    }
+
+    /// Managed Instances only: in flight now, the peak, and the strip of the recent window.
+    private func appendConcurrency(_ header: HeaderSnapshot, to line: inout StyledLine, width: Int) {
+        let concurrency = header.totals?.concurrency
+        guard header.inFlightNow != nil || concurrency != nil else { return }
+        let ceiling = header.environments.first(where: \.isManagedInstances)?.maxConcurrency
+        line.append("   in flight ", .label)
+        let now = header.inFlightNow ?? 0
+        line.append(Format.count(now), ceiling.map { now >= $0 } == true ? .warn : .plain)
+        guard let concurrency else { return }
+        line.append("  peak ", .label)
+        line.append(Format.count(concurrency.peak))
+        // The newest buckets that fit the terminal (at least a few), labelled with the time they cover.
+        let room = width == .max ? concurrency.recent.count : width - line.width - 7
+        let shown = concurrency.recent.suffix(max(0, min(room, concurrency.recent.count)))
+        if shown.count >= 5 {
+            line.append("  ")
+            line.append(Sparkline(glyphs: glyphs).cells(Array(shown), ceiling: ceiling), .accent)
+            line.append(" \(Int(concurrency.bucketMicros * Int64(shown.count) / 1_000_000))s", .dim)
+        }
     }
 
     private func totalsLine(_ totals: HeaderTotals?) -> StyledLine {
@@ -74,7 +99,9 @@ struct HeaderView {
             line.append(Format.count(running))
         }
         line.append("   flush ", .label)
-        for reason in ["agent", "runtimeDone", "timeout", "shutdown"] {
+        // `report` ends Managed Instances invocations: shown when there are some, so classic reads as before.
+        let report = (totals.byFlushReason["report"] ?? 0) > 0 ? ["report"] : []
+        for reason in ["agent", "runtimeDone", "timeout", "shutdown"] + report {
             let n = totals.byFlushReason[reason] ?? 0
             line.append(" \(reason) ", n > 0 ? ListScreens.flushStyle(reason) : .dim)
             line.append(Format.count(n))

@@ -11,9 +11,12 @@ struct ListScreens {
         var out: [StyledLine]
         switch snapshot.rows {
         case .invocations(let rows):
-            let bar = barWidth(width)
-            out = [invocationTitles(bar: bar)]
-            out += rows.map { invocation($0, bar: bar) }
+            // The in-flight column is there for Managed Instances only, so a classic list reads as it always did.
+            let inFlight = rows.contains { $0.inFlight != nil }
+                || snapshot.header.environments.contains(where: \.isManagedInstances)
+            let bar = barWidth(width - (inFlight ? Self.inFlightWidth : 0))
+            out = [invocationTitles(bar: bar, inFlight: inFlight)]
+            out += rows.map { invocation($0, bar: bar, inFlight: inFlight) }
         case .proxies(let rows):
             out = [titles("TIME          REQUEST   TRIGGER      RESULT       OUTCOME    DURATION  TRANSACTION         FORWARDED")]
             out += rows.map(proxy)
@@ -66,8 +69,12 @@ struct ListScreens {
     /// The bar gets what the fixed columns (about 94 cells) and room for an error type (24) leave, 10 to 40 cells.
     func barWidth(_ width: Int) -> Int { max(10, min(40, width - 118)) }
 
-    private func invocationTitles(bar: Int) -> StyledLine {
-        let title = " TIME          REQUEST  C STATUS    " + Format.pad(bar >= 33 ? "HANDLER + POST-RUNTIME vs TIMEOUT" : "vs TIMEOUT", bar, glyphs: glyphs)
+    /// The cells of the in-flight column (`  ×3 `), when shown.
+    static let inFlightWidth = 5
+
+    private func invocationTitles(bar: Int, inFlight: Bool) -> StyledLine {
+        let flight = inFlight ? Format.pad("\(glyphs.times)N", Self.inFlightWidth - 1, glyphs: glyphs, right: true) + " " : ""
+        let title = " TIME          REQUEST  C STATUS    " + flight + Format.pad(bar >= 33 ? "HANDLER + POST-RUNTIME vs TIMEOUT" : "vs TIMEOUT", bar, glyphs: glyphs)
             + "  HANDLER     POST  TIMEOUT  FLUSH        P  MEMORY"
         return StyledLine(title, .label)
     }
@@ -87,11 +94,12 @@ struct ListScreens {
         case "runtimeDone": .accent
         case "timeout": .warn
         case "shutdown": .bad
+        case "report": .accent
         default: .dim
         }
     }
 
-    private func invocation(_ r: InvocationListRow, bar width: Int) -> StyledLine {
+    private func invocation(_ r: InvocationListRow, bar width: Int, inFlight: Bool) -> StyledLine {
         var line = StyledLine()
         line.append(" " + Format.clock(r.invokedAt) + "  ")
         line.append(Format.pad(Format.shortID(r.requestID), 8, glyphs: glyphs) + " ")
@@ -99,9 +107,15 @@ struct ListScreens {
         line.append(" ")
         line.append(Format.pad(r.status ?? "running", 9, glyphs: glyphs), Self.statusStyle(r.status))
         line.append(" ")
+        if inFlight {
+            let count = r.inFlight.map { "\(glyphs.times)\($0)" } ?? ""
+            line.append(Format.pad(count, Self.inFlightWidth - 1, glyphs: glyphs, right: true) + " ", .accent)
+        }
         line.spans += bar(r, width: width)
         line.append("  " + Format.pad(Format.ms(r.handlerMs), 9, glyphs: glyphs, right: true))
-        line.append(" " + Format.pad(r.postRuntimeMs.map { "+" + Format.ms($0) } ?? "-", 8, glyphs: glyphs, right: true))
+        // Managed Instances hold nothing after the runtime: blank, not "-" (which says "not known yet").
+        let post = r.postRuntimeMs.map { "+" + Format.ms($0) } ?? (r.isManagedInstances ? "" : "-")
+        line.append(" " + Format.pad(post, 8, glyphs: glyphs, right: true))
         line.append(" " + Format.pad(r.timeoutMs.map { Format.ms(Double($0)) } ?? "-", 8, glyphs: glyphs, right: true))
         line.append("  ")
         line.append(Format.pad(r.flushReason ?? "-", 12, glyphs: glyphs), Self.flushStyle(r.flushReason))
@@ -112,7 +126,7 @@ struct ListScreens {
         switch (r.maxMemoryUsedMB, r.memorySizeMB) {
         case (let used?, let size?): memory = "\(used)/\(size) MB"
         case (nil, let size?): memory = "-/\(size) MB"
-        default: memory = "-"
+        default: memory = r.isManagedInstances ? "" : "-"  // the Managed Instances report has no memory figures
         }
         line.append(memory)
         if let error = r.errorType { line.append("  " + error, .bad) }

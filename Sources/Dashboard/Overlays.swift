@@ -15,6 +15,8 @@ struct Overlays {
             + "\(glyphs.dot) PAUSED after space: frozen", .dim))
         out.append(StyledLine("   Bar: \(glyphs.barRuntime) handler  \(glyphs.barPostRuntime) post-runtime (extension held the "
             + "environment)  \(glyphs.barEmpty) rest of the timeout.  \(glyphs.cold) cold start  \(glyphs.proxy) proxy transaction", .dim))
+        out.append(StyledLine("   Managed Instances: \(glyphs.times)N invocations in flight when it started (itself included); "
+            + "flush reason report: ended by its platform.report.", .dim))
         out.append(StyledLine("   Press any key to close.", .dim))
         return out
     }

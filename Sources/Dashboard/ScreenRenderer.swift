@@ -26,7 +26,7 @@ public struct ScreenRenderer: Sendable {
         var lines: [StyledLine] = []
         let header = HeaderView(glyphs: glyphs)
         lines.append(header.titleLine(path: storePath, state: state, width: width))
-        lines += header.summaryLines(snapshot?.header, status: status)
+        lines += header.summaryLines(snapshot?.header, status: status, width: width)
         lines.append(header.tabBar(state: state))
         let bodyHeight = max(0, height - Self.headerRows - Self.footerRows)
         let body: [StyledLine]

@@ -31,6 +31,9 @@ public struct InvocationListRow: Sendable, Equatable {
     public var memorySizeMB: Int?
     public var maxMemoryUsedMB: Int?
     public var hasProxy: Bool
+    /// Managed Instances: how many invocations were in flight when this one started, itself included.
+    /// Nil on classic Lambda, where an environment runs one invocation at a time.
+    public var inFlight: Int?
 
     public init(key: RowKey, requestID: String) {
         self.key = key
@@ -47,9 +50,14 @@ public struct InvocationListRow: Sendable, Equatable {
         return nil
     }
 
-    /// How long the extension held the environment after the runtime was done.
+    /// Whether the invocation ran on Lambda Managed Instances (several at once in one environment, ended by
+    /// its `platform.report`). The collector writes `in_flight` at the start, `report` at the end.
+    public var isManagedInstances: Bool { inFlight != nil || flushReason == FlushReason.report.rawValue }
+
+    /// How long the extension held the environment after the runtime was done. Managed Instances hold nothing
+    /// (the environment never freezes, nothing is released), so there is no such time to show.
     public var postRuntimeMs: Double? {
-        guard let runtimeDoneAt, let releasedAt, releasedAt >= runtimeDoneAt else { return nil }
+        guard !isManagedInstances, let runtimeDoneAt, let releasedAt, releasedAt >= runtimeDoneAt else { return nil }
         return Double(releasedAt - runtimeDoneAt) / 1000
     }
 }
@@ -169,6 +177,18 @@ public struct EnvironmentSummary: Sendable, Equatable {
     public var source: String?
     public var telemetry: String?
     public var shutdownReason: String?
+    /// `platform.initStart`'s initialization type (`on-demand`, `lambda-managed-instances`, ...).
+    public var initializationType: String? = nil
+    /// Managed Instances: how many invocations the environment may run at once.
+    public var maxConcurrency: Int? = nil
+
+    /// Whether the environment runs several invocations at once (Lambda Managed Instances).
+    public var isManagedInstances: Bool {
+        initializationType == EnvironmentSummary.managedInstancesType || maxConcurrency != nil
+    }
+
+    /// The initialization type Lambda reports for Managed Instances.
+    public static let managedInstancesType = "lambda-managed-instances"
 }
 
 /// Store-wide totals for the header. Computed off the UI thread because they scan indexes.
@@ -185,6 +205,9 @@ public struct HeaderTotals: Sendable, Equatable {
     /// Records the store could not keep (the Recorder's `records_dropped` events) and invocations its size bound pruned.
     public var recordsDropped: Int = 0
     public var prunedInvocations: Int = 0
+    /// Managed Instances only (nil when the store has no such environment): the peak in flight and the recent
+    /// in-flight strip.
+    public var concurrency: ConcurrencyTotals?
 
     public init() {}
 }
@@ -203,6 +226,9 @@ public struct HeaderSnapshot: Sendable, Equatable {
     public var environments: [EnvironmentSummary] = []
     public var totals: HeaderTotals?
     public var lastFlush: LastFlush?
+    /// Invocations of live Managed Instances environments started and not ended yet; nil when no environment
+    /// shown runs on Managed Instances (classic Lambda has at most one, and the list says which).
+    public var inFlightNow: Int?
 
     public init(storePath: String) { self.storePath = storePath }
 }
@@ -234,12 +260,33 @@ public struct InvocationDetail: Sendable, Equatable {
     public var proxy: ProxyListRow?
     public var flushes: [FlushListRow] = []
     public var logs: [LogListRow] = []
+    /// Managed Instances: the environment's maximum concurrency, and the invocations that ran at the same time
+    /// as this one (the first few, by start) out of `overlapCount`.
+    public var maxConcurrency: Int?
+    public var overlaps: [OverlappingInvocation] = []
+    public var overlapCount: Int = 0
 
     public init(row: InvocationListRow) { self.row = row }
 
-    /// INVOKE received → platform.start → runtimeDone → agent flush → released, in that order.
+    /// When a Managed Instances invocation ended: its start plus the report's duration.
+    public var endedAt: Int64? {
+        guard let start = row.invokedAt, let duration = row.durationMs else { return nil }
+        return start + Int64((duration * 1000).rounded())
+    }
+
+    /// Classic: INVOKE received → platform.start → runtimeDone → agent flush → released, in that order.
+    /// Managed Instances have no INVOKE event, no runtimeDone and no release: platform.start → response →
+    /// agent flush → platform.report (the end the report's duration gives).
     public var timeline: [TimelinePoint] {
-        [
+        if row.isManagedInstances {
+            return [
+                TimelinePoint(label: "platform.start", at: row.invokedAt),
+                TimelinePoint(label: "response", at: responseAt),
+                TimelinePoint(label: "agent flush", at: agentFlushedAt),
+                TimelinePoint(label: "platform.report", at: endedAt),
+            ]
+        }
+        return [
             TimelinePoint(label: "INVOKE received", at: row.invokedAt),
             TimelinePoint(label: "platform.start", at: startedAt),
             TimelinePoint(label: "runtimeDone", at: row.runtimeDoneAt),

@@ -5,7 +5,7 @@ import LanternStore
 /// `PRAGMA data_version`, and reads only what the screen shows (one window of rows, found by keyset).
 public final class StoreTail {
     public let path: String
-    private let database: ReadOnlyDatabase
+    let database: ReadOnlyDatabase
     private var lastDataVersion: Int64?
 
     /// Opens the store at `path`. Throws `storeMissing`, `storeNotReady`, `notLanternStore` or `newerSchema`.
@@ -121,6 +121,7 @@ public final class StoreTail {
         var header = HeaderSnapshot(storePath: path)
         header.environments = try environments()
         header.lastFlush = try lastFlush()
+        if header.environments.contains(where: \.isManagedInstances) { header.inFlightNow = try inFlightNow() }
         var detail: InvocationDetail?
         if case .detail(let requestID) = state.mode { detail = try self.detail(requestID: requestID) }
         return DashboardSnapshot(
@@ -248,13 +249,15 @@ public final class StoreTail {
     func environments(limit: Int = 4) throws(DashboardError) -> [EnvironmentSummary] {
         try database.query(
             """
-            SELECT id, function_name, memory_mb, source, telemetry, shutdown_reason FROM environments
+            SELECT id, function_name, memory_mb, source, telemetry, shutdown_reason, initialization_type,
+            max_concurrency FROM environments
             ORDER BY coalesce(started_at, registered_at, 0) DESC, rowid DESC LIMIT \(limit)
             """
         ) {
             EnvironmentSummary(
                 id: $0.text(0) ?? "", functionName: $0.text(1), memoryMB: $0.optionalInteger(2), source: $0.text(3),
-                telemetry: $0.text(4), shutdownReason: $0.text(5))
+                telemetry: $0.text(4), shutdownReason: $0.text(5), initializationType: $0.text(6),
+                maxConcurrency: $0.optionalInteger(7))
         }
     }
 
@@ -296,6 +299,10 @@ public final class StoreTail {
             return d
         }
         guard var detail = found else { return nil }
+        if detail.row.isManagedInstances, let environment = detail.environmentID {
+            detail.maxConcurrency = try maxConcurrency(environmentID: environment)
+            (detail.overlaps, detail.overlapCount) = try overlaps(of: detail)
+        }
         let p = TabQuery.proxies
         let pc = Int32(p.columns.split(separator: ",").count)
         detail.proxy = try database.first(
@@ -359,6 +366,7 @@ public final class StoreTail {
             "SELECT coalesce(sum(CAST(detail AS INTEGER)), 0) FROM lifecycle_events WHERE kind = 'records_dropped'"
         ) { Int($0.int(0)) } ?? 0
         t.prunedInvocations = try database.first("SELECT coalesce(sum(invocations), 0) FROM store_prunes") { Int($0.int(0)) } ?? 0
+        t.concurrency = try concurrencyTotals()
         return t
     }
 }

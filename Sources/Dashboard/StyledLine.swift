@@ -81,6 +81,10 @@ public struct Glyphs: Sendable, Equatable {
     public var arrow: String
     public var ellipsis: String
     public var dot: String
+    /// Before an in-flight count: `×3` (Managed Instances).
+    public var times: String = "×"
+    /// The levels of the in-flight strip, lowest first (index 0 is "none").
+    public var sparkLevels: [String] = ["·", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     /// Box drawing and block characters.
     public static let unicode = Glyphs(
@@ -90,7 +94,8 @@ public struct Glyphs: Sendable, Equatable {
     /// Plain ASCII for terminals without UTF-8.
     public static let ascii = Glyphs(
         horizontal: "-", vertical: "|", barRuntime: "#", barPostRuntime: "+", barEmpty: ".", barOverflow: ">",
-        cold: "*", proxy: "P", arrow: "->", ellipsis: "~", dot: "-")
+        cold: "*", proxy: "P", arrow: "->", ellipsis: "~", dot: "-", times: "x",
+        sparkLevels: [".", "_", "_", "-", "-", "=", "=", "#", "#"])
 }
 
 /// The two string operations every cell of every frame goes through, without their general-purpose cost

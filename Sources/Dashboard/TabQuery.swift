@@ -57,7 +57,7 @@ struct TabQuery: Sendable {
         columns: """
             invoked_at, rowid, request_id, timeout_ms, cold_start, status, error_type, runtime_duration_ms,
             duration_ms, runtime_done_at, released_at, flush_reason, memory_size_mb, max_memory_used_mb,
-            EXISTS (SELECT 1 FROM proxy_transactions p WHERE p.request_id = invocations.request_id)
+            EXISTS (SELECT 1 FROM proxy_transactions p WHERE p.request_id = invocations.request_id), in_flight
             """,
         searchColumns: ["request_id", "trace_id", "status", "error_type", "flush_reason", "transaction_id"],
         decode: { .invocations($0.map { $0.invocation }) })
@@ -131,6 +131,7 @@ struct TabRowValue: Sendable {
         r.memorySizeMB = int(12)
         r.maxMemoryUsedMB = int(13)
         r.hasProxy = int64(14) == 1
+        r.inFlight = int(15)
         return r
     }
 

@@ -13,6 +13,9 @@ struct QueryOutput {
     var format: QueryOutputFormat
     /// In table form, show only these columns (when present); JSON and CSV always show all.
     var tableColumns: [String]? = nil
+    /// In table form, leave these out when no row has a value (columns only some stores fill, such as
+    /// Managed Instances' `in_flight`).
+    var sparseTableColumns: Set<String> = []
 
     func render(_ result: QueryResult) -> String {
         switch format {
@@ -35,6 +38,9 @@ struct QueryOutput {
         if let tableColumns {
             let chosen = tableColumns.compactMap { result.columns.firstIndex(of: $0) }
             if !chosen.isEmpty { indices = chosen }
+        }
+        indices.removeAll { index in
+            sparseTableColumns.contains(result.columns[index]) && result.rows.allSatisfy { $0[index].isNull }
         }
         let header = indices.map { result.columns[$0] }
         let cells: [[String]] = result.rows.map { row in

@@ -5,7 +5,7 @@ import LanternStore
 enum QueryListing {
     static func run(
         _ table: HistoryTable, options: QueryOptions, list: ListOptions, tableColumns: [String],
-        refine: (inout HistoryFilter) throws -> Void
+        sparseTableColumns: Set<String> = [], refine: (inout HistoryFilter) throws -> Void
     ) throws {
         try QueryFailure.reporting {
             var filter = try list.filter()
@@ -13,7 +13,9 @@ enum QueryListing {
             let limit = try list.validatedLimit()
             let history = try options.openHistory()
             let result = try history.rows(table, filter: filter, limit: limit)
-            writeStandardOutput(QueryOutput(format: options.outputFormat, tableColumns: tableColumns).render(result))
+            let output = QueryOutput(
+                format: options.outputFormat, tableColumns: tableColumns, sparseTableColumns: sparseTableColumns)
+            writeStandardOutput(output.render(result))
         }
     }
 }
@@ -23,7 +25,7 @@ struct QueryInvocations: ParsableCommand {
     @OptionGroup var options: QueryOptions
     @OptionGroup var list: ListOptions
     @Option(help: "success, error, failure or timeout.") var status: String?
-    @Option(help: "agent, runtimeDone, timeout or shutdown.") var flushReason: String?
+    @Option(help: "agent, runtimeDone, timeout, shutdown or report (Managed Instances).") var flushReason: String?
     @Flag(help: "Only cold starts.") var cold = false
     @Flag(help: "Only warm starts.") var warm = false
     @Option(name: .customLong("request-id"), help: "One request id.") var requestID: String?
@@ -32,8 +34,10 @@ struct QueryInvocations: ParsableCommand {
     func run() throws {
         try QueryListing.run(
             .invocations, options: options, list: list,
-            tableColumns: ["request_id", "invoked_at", "cold_start", "status", "error_type", "flush_reason", "duration_ms",
-                           "billed_duration_ms", "max_memory_used_mb", "init_duration_ms", "agent_events"]
+            tableColumns: ["request_id", "invoked_at", "cold_start", "status", "error_type", "flush_reason", "in_flight",
+                           "duration_ms", "billed_duration_ms", "max_memory_used_mb", "init_duration_ms", "agent_events"],
+            // Managed Instances only: a classic listing keeps its columns.
+            sparseTableColumns: ["in_flight"]
         ) { filter in
             try QueryFailure.validate(status, option: "status", allowed: InvocationStatus.allCases.map(\.rawValue))
             try QueryFailure.validate(flushReason, option: "flush-reason", allowed: FlushReason.allCases.map(\.rawValue))
@@ -52,7 +56,7 @@ struct QueryProxies: ParsableCommand {
         commandName: "proxies", abstract: "Proxy transactions made for invocations whose agent never reported.")
     @OptionGroup var options: QueryOptions
     @OptionGroup var list: ListOptions
-    @Option(help: "runtimeDone, shutdown or timeout.") var trigger: String?
+    @Option(help: "runtimeDone, shutdown, timeout or report (Managed Instances).") var trigger: String?
     @Option(help: "success, failure or unknown.") var outcome: String?
     @Option(name: .customLong("request-id"), help: "One request id.") var requestID: String?
 

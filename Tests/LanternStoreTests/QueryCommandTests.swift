@@ -207,4 +207,46 @@ struct QueryCommandTests {
         #expect(try History(path: db).count(.invocations) == 10, "nothing was lost")
         #expect(try StoreFixtures.fileBytes(text) == Data(String(repeating: "hello, not sqlite\n", count: 100).utf8))
     }
+
+    @Test("Managed Instances: invocations list in_flight and filter by report and environment; classic tables keep their columns")
+    func managedInstancesListing() async throws {
+        let path = try StoreFixtures.storePath()
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        var lmi = EnvironmentFact(id: "lmi-env")
+        lmi.initializationType = "lambda-managed-instances"
+        lmi.maxConcurrency = 4
+        recorder.record(.environment(lmi))
+        for (index, inFlight) in [1, 2, 3].enumerated() {
+            var fact = StoreFixtures.invocation("lmi-\(index)", at: Int64(index) * 100_000)
+            fact.environmentID = "lmi-env"
+            fact.inFlight = inFlight
+            fact.flushReason = .report
+            recorder.record(.invocation(fact))
+        }
+        var classic = StoreFixtures.invocation("classic-0", at: 5_000_000)
+        classic.flushReason = .agent
+        recorder.record(.invocation(classic))
+        try await recorder.flush()
+        await recorder.close()
+
+        let table = try Self.lantern(["query", "invocations", "--db", path, "--format", "table"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let header = try #require(table.stdout.split(separator: "\n").first)
+        #expect(header.contains("flush_reason  in_flight"), "\(header)")
+        let reported = try Self.json(try Self.lantern(
+            ["query", "invocations", "--db", path, "--flush-reason", "report", "--format", "json"]).stdout)
+        #expect(reported.compactMap { ($0["in_flight"] as? NSNumber)?.intValue }.sorted() == [1, 2, 3])
+        let byEnvironment = try Self.lantern(
+            ["query", "invocations", "--db", path, "--environment", "lmi-env", "--format", "table"])
+        #expect(byEnvironment.stdout.contains("(3 rows)") && !byEnvironment.stdout.contains("classic-0"))
+
+        // Only classic rows: no in_flight column, as before Managed Instances.
+        let classicOnly = try Self.lantern(["query", "invocations", "--db", path, "--flush-reason", "agent", "--format", "table"])
+        let classicHeader = try #require(classicOnly.stdout.split(separator: "\n").first)
+        #expect(!classicHeader.contains("in_flight") && classicHeader.contains("flush_reason  duration_ms"), "\(classicHeader)")
+
+        let stats = try Self.lantern(["query", "stats", "--db", path, "--format", "csv"])
+        #expect(stats.stdout.contains("in_flight.max,3.0"), "\(stats.stdout)")
+        #expect(stats.stdout.contains("flush_reason.report,3"), "\(stats.stdout)")
+    }
 }
