@@ -62,6 +62,8 @@ CREATE INDEX invocations_flush_reason ON invocations (flush_reason, invoked_at);
 CREATE INDEX invocations_environment ON invocations (environment_id, invoked_at);
 CREATE INDEX invocations_cold_start ON invocations (cold_start, invoked_at);
 CREATE INDEX invocations_status_flush_reason ON invocations (status, flush_reason, invoked_at);
+-- The dashboard's peak concurrency (max over in_flight IS NOT NULL) in O(log n); classic rows (NULL) cost nothing.
+CREATE INDEX invocations_in_flight ON invocations (in_flight) WHERE in_flight IS NOT NULL;
 
 CREATE TABLE proxy_transactions_v6 (
     request_id      TEXT PRIMARY KEY,

@@ -36,11 +36,11 @@ extension StoreTail {
         ) { $0.int(0) == 1 } ?? false
     }
 
-    /// The peak in flight and the recent strip; nil for a store with no Managed Instances. The peak scans
-    /// `in_flight` (no index), so this runs with the other totals, off the UI thread.
+    /// The peak in flight and the recent strip; nil for a store with no Managed Instances. The peak is one seek in
+    /// the partial index `invocations_in_flight`; it runs with the other totals, off the UI thread.
     func concurrencyTotals() throws(DashboardError) -> ConcurrencyTotals? {
         guard try hasManagedInstances() else { return nil }
-        let peak = try database.first("SELECT coalesce(max(in_flight), 0) FROM invocations") { Int($0.int(0)) } ?? 0
+        let peak = try database.first("SELECT coalesce(max(in_flight), 0) FROM invocations WHERE in_flight IS NOT NULL") { Int($0.int(0)) } ?? 0
         guard let newest = try database.first(
             "SELECT max(invoked_at) FROM invocations WHERE invoked_at IS NOT NULL", [], { $0.optionalInt(0) }) ?? nil
         else { return ConcurrencyTotals(peak: peak, recent: [], bucketMicros: 0) }

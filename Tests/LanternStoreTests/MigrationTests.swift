@@ -103,7 +103,7 @@ struct MigrationTests {
         let registration = try history.query(sql: "SELECT registration FROM invocations WHERE request_id = 'classic'")
         #expect(registration.rows.first?.first == .text(#"{"transaction":{}}"#))
         let indexesAfter = try StoreFixtures.rows(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
-        #expect(indexesAfter == indexesBefore, "the rebuilt tables have every index they had")
+        #expect(indexesAfter == (indexesBefore + ["invocations_in_flight"]).sorted(), "the rebuilt tables have every index they had")
         #expect(try history.summary().inFlight.max == 3)
     }
 
