@@ -246,11 +246,26 @@ public actor Forwarder {
     public func shutdown(deadline: NIODeadline) async {
         guard !isShutDown else { return }
         ageTask?.cancel()
+        await settleBackgroundSends(by: deadline)
         _ = await flush(trigger: .shutdown, requestID: nil, deadline: deadline)
         isShutDown = true
         backgroundTask?.cancel()
         probeTask?.cancel()
         await client?.shutdown()
+    }
+
+    /// A background send (size, age, probe) still in flight at shutdown finishes first, within the deadline; one that
+    /// cannot is cancelled, and its batch comes back to the buffer. Cancelling it only after the final flush (as
+    /// before) stranded its batch: neither sent nor counted as dropped (seen on Managed Instances, where every send
+    /// is a background one).
+    private func settleBackgroundSends(by deadline: NIODeadline) async {
+        func running() -> Bool { backgroundTask != nil || probeTask != nil }
+        let patience = deadline - .milliseconds(100)
+        while running(), NIODeadline.now() < patience { try? await Task.sleep(for: .milliseconds(2)) }
+        guard running() else { return }
+        backgroundTask?.cancel()
+        probeTask?.cancel()
+        while running(), NIODeadline.now() < deadline { try? await Task.sleep(for: .milliseconds(2)) }
     }
 
     /// The transport state and counters.

@@ -281,6 +281,23 @@ struct ForwarderTests {
         }
     }
 
+    @Test("shutdown while a background send is in flight: that batch arrives (or is counted as dropped), never stranded")
+    func shutdownWaitsForABackgroundSend() async throws {
+        try await withRecordingAPMServer(mode: #"{"delay": 0.4}"#) { server in
+            let forwarder = makeForwarder(serverURL: server.url, maxBatchEvents: 2)
+            // Two events fill a batch: a size-triggered send starts in the background and takes 400 ms; nothing else is
+            // pending, so the final flush itself has nothing to wait for.
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "b1"), Sample.span(id: "b2")]))
+            try await Task.sleep(for: .milliseconds(50))
+            await forwarder.shutdown(deadline: .now() + .seconds(3))
+            let health = await forwarder.health
+            let ids = try await server.intake().filter { $0.status == 202 }
+                .flatMap { $0.events.compactMap { $0.value["id"] as? String } }
+            #expect(ids.sorted() == ["b1", "b2"], "\(health)")
+            #expect(health.droppedEvents == 0 && health.bufferedEvents == 0 && health.inFlightEvents == 0)
+        }
+    }
+
     @Test("413: the batch is split and retried; a single event the server refuses is dropped and counted")
     func payloadTooLarge() async throws {
         try await withRecordingAPMServer(mode: #"{"status": 413, "recover_after": 1}"#) { server in
