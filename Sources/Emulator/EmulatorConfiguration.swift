@@ -79,7 +79,7 @@ public struct EmulatorConfiguration: Sendable {
     /// Freeze the runtime and the extensions while they all wait in `next`, as Lambda does (`--no-freeze`: off).
     public var freeze = true
     /// On-demand (classic) or Lambda Managed Instances (`--max-concurrency N`).
-    public var mode: ExecutionMode = .onDemand
+    public var mode: SandboxMode = .onDemand
     /// The environment the children inherit (the emulator's own, by default).
     public var baseEnvironment: [String: String] = ProcessInfo.processInfo.environment
 

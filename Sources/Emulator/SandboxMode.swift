@@ -1,9 +1,9 @@
 import LambdaWire
 
-/// How Lambda runs the environment, decided once from the configuration: classic on-demand (one invocation at a
+/// How the emulated Lambda runs the environment, decided once from the configuration: classic on-demand (one invocation at a
 /// time, frozen in between) or Lambda Managed Instances (up to `maxConcurrency` invocations at once, never frozen).
 /// The rules that differ are data here, so the sandbox asks for a value instead of testing the mode everywhere.
-public enum ExecutionMode: Sendable, Equatable {
+public enum SandboxMode: Sendable, Equatable {
     case onDemand
     /// `--max-concurrency N` / `AWS_LAMBDA_MAX_CONCURRENCY=N` (as AWS's RIE).
     case managedInstances(maxConcurrency: Int)
