@@ -82,6 +82,8 @@ def main():
         size = os.path.getsize(path)
         db = os.path.join(folder, "fleet.db")
         first, summary = timed_import(args.lantern, path, db)
+        with sqlite3.connect(db) as connection:
+            revision_after_first = connection.execute("SELECT max(rev) FROM invocations").fetchone()[0]
         second, _ = timed_import(args.lantern, path, db)
         with sqlite3.connect(db) as connection:
             invocations = connection.execute("SELECT count(*) FROM invocations").fetchone()[0]
@@ -93,7 +95,8 @@ def main():
         print(f"first import:  {first:.2f} s wall, {events / first:,.0f} events/s  ({summary})")
         print(f"second import: {second:.2f} s wall, {events / second:,.0f} events/s (idempotent)")
         print(f"store: {invocations} invocations, {environments} environments, {shutdowns} shutdowns, "
-              f"invocations' max rev {revision} (1 = the second import wrote nothing)")
+              f"invocations' max rev {revision} after the second import, {revision_after_first} after the first "
+              f"({'the second import wrote nothing' if revision == revision_after_first else 'THE SECOND IMPORT WROTE'})")
 
 
 if __name__ == "__main__":

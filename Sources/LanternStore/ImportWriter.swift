@@ -44,13 +44,14 @@ public final class ImportWriter {
         try connection.execute("BEGIN IMMEDIATE")
         do throws(StoreError) {
             for (index, line) in lines.enumerated() {
-                try connection.execute("SAVEPOINT line")
+                // Prepared once (`run` caches): `execute` would parse the statement again for every line.
+                try connection.run("SAVEPOINT line")
                 do throws(StoreError) {
                     try write(line, rev: rev)
-                    try connection.execute("RELEASE line")
+                    try connection.run("RELEASE line")
                 } catch where error.code == .constraint || error.code == .sql {
-                    try connection.execute("ROLLBACK TO line")
-                    try connection.execute("RELEASE line")
+                    try connection.run("ROLLBACK TO line")
+                    try connection.run("RELEASE line")
                     refused.append((index, error))
                 }
             }
