@@ -26,9 +26,9 @@ struct FleetLineError: Error, Equatable, CustomStringConvertible {
 enum FleetEvent {
     static let intakeKeys: Set<String> = ["metadata", "transaction", "span", "error", "metricset", "log"]
 
-    static func parse(_ line: Substring) throws(FleetLineError) -> FleetLine {
-        if line.allSatisfy(\.isWhitespace) { return .blank }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+    static func parse(_ line: Data) throws(FleetLineError) -> FleetLine {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return .blank }
+        guard let object = (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] else {
             throw FleetLineError(description: "not a JSON object")
         }
         var document = object
@@ -148,20 +148,27 @@ enum FleetEvent {
     private static func micros(_ milliseconds: Double) -> Int64 { Int64((milliseconds * 1000).rounded()) }
 }
 
-/// Field lookup that reads nested (`{"faas":{"name":…}}`) and dotted (`{"faas.name":…}`) documents alike.
+/// Field lookup that reads nested (`{"faas":{"name":…}}`) and dotted (`{"faas.name":…}`) documents alike: the
+/// document is flattened to dotted paths once, so each lookup is one hash (splitting every path on every lookup
+/// was a third of an import's time).
 private struct Fields {
-    let document: [String: Any]
-    init(_ document: [String: Any]) { self.document = document }
+    private var flat: [String: Any] = [:]
 
-    func value(_ path: String) -> Any? {
-        if let flat = document[path] { return flat }
-        var current: Any? = document
-        for part in path.split(separator: ".") {
-            guard let object = current as? [String: Any] else { return nil }
-            current = object[String(part)]
-        }
-        return current
+    init(_ document: [String: Any]) {
+        flatten(document, prefix: "")
     }
+
+    private mutating func flatten(_ object: [String: Any], prefix: String) {
+        for (key, value) in object {
+            if let nested = value as? [String: Any] {
+                flatten(nested, prefix: prefix + key + ".")
+            } else {
+                flat[prefix + key] = value
+            }
+        }
+    }
+
+    func value(_ path: String) -> Any? { flat[path] }
 
     func string(_ path: String) -> String? { value(path) as? String }
 
