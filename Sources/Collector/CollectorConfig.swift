@@ -32,6 +32,8 @@ public struct CollectorConfig: Sendable {
     public var captureLogs: Bool = true
     /// Also subscribe to the `extension` log stream (Lantern only).
     public var captureExtensionLogs: Bool = false
+    /// `LANTERN_FORWARD_LIFECYCLE`: forward each invocation's and SHUTDOWN's lifecycle facts to the APM Server.
+    public var forwardLifecycle: Bool = true
     /// Skip the Telemetry API entirely (Elastic's `ELASTIC_APM_LAMBDA_DISABLE_LOGS_API`).
     public var telemetryDisabled: Bool = false
     public var verifyServerCert: Bool = true
@@ -160,6 +162,7 @@ extension CollectorConfig {
         }
         if let capture = try env.bool("ELASTIC_APM_LAMBDA_CAPTURE_LOGS") { config.captureLogs = capture }
         if let capture = try env.bool("LANTERN_CAPTURE_EXTENSION_LOGS") { config.captureExtensionLogs = capture }
+        if let forward = try env.bool("LANTERN_FORWARD_LIFECYCLE") { config.forwardLifecycle = forward }
         if let disabled = try env.bool("ELASTIC_APM_LAMBDA_DISABLE_LOGS_API") { config.telemetryDisabled = disabled }
         if let verify = try env.bool("ELASTIC_APM_LAMBDA_VERIFY_SERVER_CERT") { config.verifyServerCert = verify }
         if !config.verifyServerCert {

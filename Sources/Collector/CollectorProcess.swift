@@ -152,6 +152,8 @@ public enum CollectorProcess {
                 functionVersion: config.function.version ?? registration.response.functionVersion,
                 memoryMB: config.function.memoryMB, region: config.function.region, runtime: config.function.runtime,
                 logStream: config.function.logStream, collectorVersion: LanternVersion.current)
+        forwarderConfiguration.initializationType = config.function.initializationType
+        if case .managedInstances(let maxConcurrency) = mode { forwarderConfiguration.maxConcurrency = maxConcurrency }
         if mode.isManagedInstances {
             // Nothing ends an invocation's wait here, so age is what sends: data reaches the APM Server within about
             // a second and a tick of the agent's flush.
@@ -160,9 +162,14 @@ public enum CollectorProcess {
         let forwarder = Forwarder(
             configuration: forwarderConfiguration,
             recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
+        // Decided once: with `LANTERN_FORWARD_LIFECYCLE=false` (or no APM Server) the books have nowhere to send
+        // lifecycle facts and build none.
+        let lifecycleForwarder: (any EventForwarding)? = config.forwardLifecycle && forwarder.client != nil ? forwarder : nil
         let book: ModeBook = mode.isManagedInstances
-            ? .concurrent(ConcurrentBook(environmentID: environmentID, recorder: sink, forwarder: forwarder))
-            : .classic(InvocationBook(environmentID: environmentID, recorder: sink, forwarder: forwarder))
+            ? .concurrent(ConcurrentBook(
+                environmentID: environmentID, recorder: sink, forwarder: forwarder, lifecycle: lifecycleForwarder))
+            : .classic(InvocationBook(
+                environmentID: environmentID, recorder: sink, forwarder: forwarder, lifecycle: lifecycleForwarder))
         let observer = book.observer
         if let recorder, let path = config.storePath {
             // Off the start-up path: it waits for the store to open.
@@ -239,6 +246,7 @@ public enum CollectorProcess {
                 client: client, identifier: registration.identifier, book: book, forwarder: forwarder, recorder: sink,
                 environmentID: environmentID, telemetry: telemetry, logger: logger)
         case .classic(let book):
+            if !telemetry { await book.telemetryUnavailable() }
             loop = InvocationLoop(
                 client: client, identifier: registration.identifier, book: book, forwarder: forwarder, recorder: sink,
                 environmentID: environmentID, sendStrategy: config.sendStrategy,

@@ -19,6 +19,10 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
         var observed = false
         var proxied = false
         var agentFlushed = false
+        /// Invocations in flight at its start, itself included; and whether it was the environment's first.
+        var inFlight: Int?
+        var coldStart: Bool?
+        var proxyTrigger: ProxyTrigger?
         /// When the agent first named it (bounds entries whose start never comes).
         var namedAt: Int64
 
@@ -40,6 +44,8 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     let environmentID: String
     let recorder: (any FactSink)?
     let forwarder: (any EventForwarding)?
+    /// Where each invocation's lifecycle facts go (the forwarder), nil when `LANTERN_FORWARD_LIFECYCLE=false`.
+    public nonisolated let lifecycle: (any EventForwarding)?
     /// Without telemetry nothing reports an end: the agent's flush closes the invocation instead.
     private var agentFlushCloses = false
 
@@ -55,10 +61,14 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     /// Agent flushes and batches that named an invocation already closed.
     private(set) var lateAgentData = 0
 
-    public init(environmentID: String, recorder: (any FactSink)?, forwarder: (any EventForwarding)?) {
+    public init(
+        environmentID: String, recorder: (any FactSink)?, forwarder: (any EventForwarding)?,
+        lifecycle: (any EventForwarding)? = nil
+    ) {
         self.environmentID = environmentID
         self.recorder = recorder
         self.forwarder = forwarder
+        self.lifecycle = lifecycle
     }
 
     /// The Telemetry subscription failed: from now on an agent's flush closes its invocation.
@@ -75,10 +85,12 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
         guard entry.startedAt == nil else { return }
         entry.startedAt = at
         entry.functionARN = functionARN
-        open[requestID] = entry
         started += 1
         inFlight += 1
         peakInFlight = max(peakInFlight, inFlight)
+        entry.inFlight = inFlight
+        entry.coldStart = started == 1
+        open[requestID] = entry
 
         var fact = InvocationFact(requestID: requestID)
         fact.environmentID = environmentID
@@ -131,8 +143,26 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
         fact.flushReason = .report
         recorder?.record(.invocation(fact))
         resumeReportWaiterIfDone()
+        var proxy: ProxyTrigger?
         if status != InvocationStatus.success.rawValue, let entry, entry.needsProxy {
             await makeProxy(entry, result: status, durationMs: durationMs, trigger: .report)
+            proxy = .report
+        }
+        if let lifecycle {
+            // The report is the end here: everything about the invocation is known, so its event is built now.
+            var facts = Self.facts(of: entry, requestID: requestID, invokedAt: fact.invokedAt ?? entry?.startedAt ?? at)
+            facts.status = status
+            facts.errorType = errorType
+            facts.flushReason = .report
+            facts.handlerMs = durationMs
+            facts.totalMs = durationMs
+            facts.reportDurationMs = durationMs
+            facts.billedDurationMs = billedDurationMs
+            facts.memorySizeMB = memorySizeMB
+            facts.maxMemoryUsedMB = maxMemoryUsedMB
+            facts.initDurationMs = initDurationMs
+            facts.proxy = proxy ?? entry?.proxyTrigger
+            await lifecycle.forwardInvocationFacts(facts)
         }
         await forwarder?.forwardReport(InvocationReport(
             requestID: requestID, at: at, functionARN: entry?.functionARN, coldStart: nil, timeoutMs: nil,
@@ -199,7 +229,13 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
                 if agentFlushCloses {
                     fact.flushReason = .agent
                     recorder?.record(.invocation(fact))
-                    _ = close(requestID)
+                    let entry = close(requestID)
+                    if let lifecycle, let entry, let startedAt = entry.startedAt {
+                        var facts = Self.facts(of: entry, requestID: requestID, invokedAt: startedAt)
+                        facts.flushReason = .agent
+                        facts.totalMs = InvocationFacts.milliseconds(from: startedAt, to: batch.receivedAt)
+                        await lifecycle.forwardInvocationFacts(facts)
+                    }
                     continue
                 }
             }
@@ -254,10 +290,19 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
                 fact.flushReason = .shutdown
                 recorder?.record(.invocation(fact))
             }
-            guard entry.needsProxy else { continue }
-            let begin = entry.startedAt ?? entry.registration?.receivedAt ?? at
-            await makeProxy(entry, result: reason, durationMs: Double(max(0, at - begin)) / 1000, trigger: .shutdown)
-            proxies += 1
+            var proxy: ProxyTrigger?
+            if entry.needsProxy {
+                let begin = entry.startedAt ?? entry.registration?.receivedAt ?? at
+                await makeProxy(entry, result: reason, durationMs: Double(max(0, at - begin)) / 1000, trigger: .shutdown)
+                proxies += 1
+                proxy = .shutdown
+            }
+            if let lifecycle, let startedAt = entry.startedAt {
+                var facts = Self.facts(of: entry, requestID: entry.requestID, invokedAt: startedAt)
+                facts.flushReason = .shutdown
+                facts.proxy = proxy
+                await lifecycle.forwardInvocationFacts(facts)
+            }
         }
         return ShutdownSummary(pendingInvocations: pending, proxiesCreated: proxies)
     }
@@ -276,6 +321,18 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     }
 
     // MARK: internals
+
+    /// The lifecycle facts an entry carries (the caller adds how it ended).
+    private static func facts(of entry: Entry?, requestID: String, invokedAt: Int64) -> InvocationFacts {
+        var facts = InvocationFacts(requestID: requestID, invokedAt: invokedAt)
+        facts.functionARN = entry?.functionARN
+        facts.coldStart = entry?.coldStart
+        facts.inFlight = entry?.inFlight
+        facts.proxy = entry?.proxyTrigger
+        facts.transactionID = entry?.registration?.transactionID
+        facts.traceID = entry?.registration?.traceID
+        return facts
+    }
 
     /// Removes `requestID` from the open invocations and remembers it as closed.
     private func close(_ requestID: String) -> Entry? {

@@ -1,6 +1,7 @@
 // The Forwarder as the Lambda side's outlet to the APM Server: proxies, report metricsets and log
 // lines become intake lines (built by APMEvents) queued with the request they belong to.
 
+import LanternStore
 import NIOCore
 
 extension Forwarder: EventForwarding {
@@ -27,5 +28,24 @@ extension Forwarder: EventForwarding {
             message: line.message, timestampMicros: line.at, requestID: line.requestID, functionARN: line.functionARN,
             functionName: configuration.functionName, functionVersion: configuration.functionVersion),
             requestID: line.requestID)
+    }
+}
+
+extension Forwarder {
+    /// The environment-wide fields of the lifecycle events.
+    private var lifecycleEnvironment: LifecycleEnvironment {
+        LifecycleEnvironment(
+            environmentID: environmentID, functionName: configuration.functionName,
+            functionVersion: configuration.functionVersion, initializationType: configuration.initializationType,
+            maxConcurrency: configuration.maxConcurrency)
+    }
+
+    /// Not urgent: like a report metricset it rides with the next send and never holds an invocation back.
+    public func forwardInvocationFacts(_ facts: InvocationFacts) {
+        enqueue(event: APMEvents.invocationLifecycle(facts, environment: lifecycleEnvironment), requestID: facts.requestID)
+    }
+
+    public func forwardShutdownFacts(_ shutdown: ShutdownRecord) {
+        enqueue(event: APMEvents.shutdownLifecycle(shutdown, environment: lifecycleEnvironment), requestID: nil)
     }
 }

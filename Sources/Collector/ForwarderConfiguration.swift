@@ -43,6 +43,10 @@ public struct ForwarderConfiguration: Sendable {
     public var region: String?
     public var runtime: String?
     public var logStream: String?
+    /// How Lambda initialized the environment and its maximum concurrency (Managed Instances), for the lifecycle
+    /// events' labels.
+    public var initializationType: String? = nil
+    public var maxConcurrency: Int? = nil
     /// The collector's version, the synthesized metadata's `service.agent.version`.
     public var collectorVersion: String
 

@@ -39,6 +39,13 @@ public actor InvocationBook: AgentObserver {
         var runtimeDone: (at: Int64, status: String)?
         var reported = false
         var released = false
+        /// For the lifecycle event (the fleet view): what the book learnt along the way.
+        var runtimeDoneDetail: (errorType: String?, durationMs: Double?)?
+        var releasedAt: Int64?
+        var report: InvocationReport?
+        var proxyTrigger: ProxyTrigger?
+        /// Its lifecycle event was built (never twice).
+        var factsForwarded = false
 
         init(requestID: String) { self.requestID = requestID }
 
@@ -51,6 +58,10 @@ public actor InvocationBook: AgentObserver {
     let environmentID: String
     let recorder: (any FactSink)?
     let forwarder: (any EventForwarding)?
+    /// Where each invocation's lifecycle facts go (the forwarder), nil when `LANTERN_FORWARD_LIFECYCLE=false`.
+    public nonisolated let lifecycle: (any EventForwarding)?
+    /// Without telemetry no report comes: the lifecycle event is built at the release.
+    private var reportsExpected = true
 
     private var entries: [String: Entry] = [:]
     /// Request ids in INVOKE order, oldest first.
@@ -71,10 +82,19 @@ public actor InvocationBook: AgentObserver {
     /// Agent flushes that ended nothing because their request was already over (or unknown).
     private(set) var lateFlushes = 0
 
-    public init(environmentID: String, recorder: (any FactSink)?, forwarder: (any EventForwarding)?) {
+    public init(
+        environmentID: String, recorder: (any FactSink)?, forwarder: (any EventForwarding)?,
+        lifecycle: (any EventForwarding)? = nil
+    ) {
         self.environmentID = environmentID
         self.recorder = recorder
         self.forwarder = forwarder
+        self.lifecycle = lifecycle
+    }
+
+    /// The Telemetry subscription failed: no report will come, so lifecycle events are built at the release.
+    public func telemetryUnavailable() {
+        reportsExpected = false
     }
 
     // MARK: run loop
@@ -138,14 +158,18 @@ public actor InvocationBook: AgentObserver {
 
     /// The collector is about to call `next`: record the release and how the invocation ended (and, when the
     /// send before it went out, that the proxies made so far went with it).
-    public func released(requestID: String, at: Int64, proxiesForwarded: Bool = false) {
+    public func released(requestID: String, at: Int64, proxiesForwarded: Bool = false) async {
         if proxiesForwarded { self.proxiesForwarded(at: at) }
         entries[requestID]?.released = true
+        entries[requestID]?.releasedAt = at
         if current == requestID { current = nil }
         var fact = InvocationFact(requestID: requestID)
         fact.releasedAt = at
         fact.flushReason = entries[requestID]?.end?.reason
         recorder?.record(.invocation(fact))
+        // The report comes after the release (its duration includes the extension's time), usually while the
+        // next invocation runs: the event waits for it, unless none will come.
+        if entries[requestID]?.reported == true || !reportsExpected { await forwardFacts(of: requestID) }
     }
 
     /// SIGTERM/SIGINT while an invocation is running: stop waiting for it.
@@ -243,6 +267,7 @@ public actor InvocationBook: AgentObserver {
 
         guard entries[requestID] != nil else { return }
         entries[requestID]?.runtimeDone = (at, status)
+        entries[requestID]?.runtimeDoneDetail = (errorType, durationMs)
         if status != InvocationStatus.success.rawValue, let entry = entries[requestID], entry.needsProxy {
             let end = entry.invokedAt.map { Double(at - $0) / 1000 } ?? 0
             await makeProxy(requestID, result: status, durationMs: end, trigger: .runtimeDone)
@@ -278,10 +303,13 @@ public actor InvocationBook: AgentObserver {
             reportWaiter?.resume()
             reportWaiter = nil
         }
-        await forwarder?.forwardReport(InvocationReport(
+        let report = InvocationReport(
             requestID: requestID, at: at, functionARN: entry?.functionARN, coldStart: entry?.coldStart,
             timeoutMs: entry?.timeoutMs, status: status, durationMs: durationMs, billedDurationMs: billedDurationMs,
-            memorySizeMB: memorySizeMB, maxMemoryUsedMB: maxMemoryUsedMB, initDurationMs: initDurationMs))
+            memorySizeMB: memorySizeMB, maxMemoryUsedMB: maxMemoryUsedMB, initDurationMs: initDurationMs)
+        entries[requestID]?.report = report
+        await forwarder?.forwardReport(report)
+        if entries[requestID]?.released == true { await forwardFacts(of: requestID) }
     }
 
     /// Function log lines of one delivery; `forward` says whether they go to the APM Server too.
@@ -358,6 +386,8 @@ public actor InvocationBook: AgentObserver {
             await makeProxy(id, result: result, durationMs: duration, trigger: .shutdown)
             proxies += 1
         }
+        // Those whose report never came (or that were still running) go out with what is known.
+        for id in order { await forwardFacts(of: id) }
         return ShutdownSummary(pendingInvocations: pending, proxiesCreated: proxies)
     }
 
@@ -393,6 +423,7 @@ public actor InvocationBook: AgentObserver {
     private func makeProxy(_ requestID: String, result: String, durationMs: Double, trigger: ProxyTrigger) async {
         guard var entry = entries[requestID], let registration = entry.registration, entry.needsProxy else { return }
         entry.proxied = true
+        entry.proxyTrigger = trigger
         entries[requestID] = entry
         // As Elastic: `failure` unless the status is success, which keeps the agent's own outcome.
         let outcome: String? = result == InvocationStatus.success.rawValue ? nil : "failure"
@@ -422,6 +453,11 @@ public actor InvocationBook: AgentObserver {
                 Task { await self.makeProxy(id, result: result, durationMs: duration, trigger: .runtimeDone) }
                 continue
             }
+            if !entry.factsForwarded, let facts = facts(of: id) {
+                // Forgotten before its report came: what is known goes out now.
+                entries[id]?.factsForwarded = true
+                Task { await self.lifecycle?.forwardInvocationFacts(facts) }
+            }
             if let tx = entry.registration?.transactionID { transactionOwners[tx] = nil }
             entries[id] = nil
             dropped.append(id)
@@ -437,6 +473,43 @@ public actor InvocationBook: AgentObserver {
                 entries[id] = nil
             }
         }
+    }
+
+    // MARK: lifecycle facts
+
+    /// Forwards the lifecycle event of `requestID` once (no-op when lifecycle forwarding is off).
+    private func forwardFacts(of requestID: String) async {
+        guard let lifecycle, entries[requestID]?.factsForwarded == false, let facts = facts(of: requestID) else { return }
+        entries[requestID]?.factsForwarded = true
+        await lifecycle.forwardInvocationFacts(facts)
+    }
+
+    /// What the book knows about an invoked request, as lifecycle facts.
+    private func facts(of requestID: String) -> InvocationFacts? {
+        guard lifecycle != nil, let entry = entries[requestID], let invokedAt = entry.invokedAt else { return nil }
+        var facts = InvocationFacts(requestID: requestID, invokedAt: invokedAt)
+        facts.functionARN = entry.functionARN
+        facts.coldStart = entry.coldStart
+        facts.status = entry.runtimeDone?.status ?? entry.report?.status
+        facts.errorType = entry.runtimeDoneDetail?.errorType
+        facts.flushReason = entry.end?.reason ?? (entry.released ? nil : .shutdown)
+        facts.handlerMs = entry.runtimeDoneDetail?.durationMs
+            ?? InvocationFacts.milliseconds(from: invokedAt, to: entry.runtimeDone?.at)
+        facts.postRuntimeMs = InvocationFacts.milliseconds(from: entry.runtimeDone?.at, to: entry.releasedAt, signed: true)
+        facts.totalMs = InvocationFacts.milliseconds(from: invokedAt, to: entry.releasedAt)
+        if let report = entry.report {
+            facts.reportDurationMs = report.durationMs
+            facts.billedDurationMs = report.billedDurationMs
+            facts.memorySizeMB = report.memorySizeMB
+            facts.maxMemoryUsedMB = report.maxMemoryUsedMB
+            facts.initDurationMs = report.initDurationMs
+        }
+        facts.timeoutMs = entry.timeoutMs
+        facts.inFlight = 1
+        facts.proxy = entry.proxyTrigger
+        facts.transactionID = entry.registration?.transactionID
+        facts.traceID = entry.registration?.traceID
+        return facts
     }
 
     // MARK: pure helpers

@@ -33,6 +33,15 @@ public protocol EventForwarding: Sendable {
     func flush(trigger: FlushTrigger, requestID: String?, deadline: NIODeadline) async -> FlushOutcome?
     /// Send what is left and stop, bounded by `deadline`.
     func shutdown(deadline: NIODeadline) async
+    /// Queue one invocation's lifecycle facts (the fleet view), to ride with the next send.
+    func forwardInvocationFacts(_ facts: InvocationFacts) async
+    /// Queue the lifecycle facts of the SHUTDOWN, for the final send.
+    func forwardShutdownFacts(_ shutdown: ShutdownRecord) async
+}
+
+extension EventForwarding {
+    public func forwardInvocationFacts(_ facts: InvocationFacts) async {}
+    public func forwardShutdownFacts(_ shutdown: ShutdownRecord) async {}
 }
 
 /// A proxy transaction the book decided to make: the agent's registered partial transaction, finished.

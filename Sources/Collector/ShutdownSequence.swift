@@ -42,14 +42,20 @@ struct ShutdownSequence: Sendable {
         if let forwarder {
             outcome = await forwarder.flush(trigger: .shutdown, requestID: nil, deadline: sendDeadline)
             if outcome == .sent { await book.proxiesForwarded(at: epochMicros()) }
-            await forwarder.shutdown(deadline: sendDeadline)
         }
+        // The exit time is taken when the flush is over: the SHUTDOWN's own lifecycle event, which carries it, goes
+        // out after it with the forwarder's last send (a small one: only that event, unless the flush failed).
         let exitedAt = epochMicros()
-        recorder?.record(.shutdown(ShutdownRecord(
+        let record = ShutdownRecord(
             environmentID: environmentID, receivedAt: receivedAt, reason: reason, deadlineAt: deadlineMs * 1000,
             pendingInvocations: summary.pendingInvocations, proxiesCreated: summary.proxiesCreated,
             flushOutcome: outcome?.rawValue ?? (forwarder == nil ? "no-server" : "empty"),
-            flushDurationMs: Double(exitedAt - flushStart) / 1000, exitedAt: exitedAt)))
+            flushDurationMs: Double(exitedAt - flushStart) / 1000, exitedAt: exitedAt)
+        if let forwarder {
+            await book.lifecycle?.forwardShutdownFacts(record)
+            await forwarder.shutdown(deadline: sendDeadline)
+        }
+        recorder?.record(.shutdown(record))
     }
 
     /// An epoch-milliseconds deadline as a NIO (monotonic) deadline.

@@ -29,6 +29,8 @@ public protocol ShutdownBook: Sendable {
     func shutdown(reason: String, at: Int64, deadlineMs: Int64) async -> ShutdownSummary
     /// A send that included every proxy made so far succeeded.
     func proxiesForwarded(at: Int64) async
+    /// Where lifecycle facts go; nil when `LANTERN_FORWARD_LIFECYCLE=false`.
+    var lifecycle: (any EventForwarding)? { get }
 }
 
 extension InvocationBook: TelemetryObserver, ShutdownBook {}

@@ -8,10 +8,15 @@ public struct DashboardApp {
     public var ascii: Bool
     /// The shortest time between two header-total computations (they scan indexes).
     public var totalsInterval: Duration = .seconds(1)
+    /// Only this function's environments, or only this environment (a fleet store holds many).
+    public var functionName: String?
+    public var environmentID: String?
 
-    public init(path: String, ascii: Bool = false) {
+    public init(path: String, ascii: Bool = false, functionName: String? = nil, environmentID: String? = nil) {
         self.path = path
         self.ascii = ascii
+        self.functionName = functionName
+        self.environmentID = environmentID
     }
 
     /// Runs until `q` or a stop signal. Returns the process exit status.
@@ -30,6 +35,8 @@ public struct DashboardApp {
         }
         var session = Session(path: path, renderer: ScreenRenderer(glyphs: terminal.glyphs),
                               totalsInterval: totalsInterval)
+        session.state.filter.functionName = functionName
+        session.state.filter.environmentID = environmentID
         let outcome = session.loop(terminal)
         terminal.restore()
         if case .failed(let message) = outcome {

@@ -14,6 +14,15 @@ struct TabQuery: Sendable {
     func filter(_ state: UIState) -> (sql: [String], bindings: [SQLValue]) {
         var sql = ["\(timeColumn) IS NOT NULL"]
         var bindings: [SQLValue] = []
+        // Every tab's table has `environment_id`: the scope narrows them all.
+        if let environmentID = state.filter.environmentID {
+            sql.append("environment_id = ?")
+            bindings.append(.text(environmentID))
+        }
+        if let functionName = state.filter.functionName {
+            sql.append("environment_id IN (SELECT id FROM environments WHERE function_name = ?)")
+            bindings.append(.text(functionName))
+        }
         guard table == "invocations" else { return (sql, bindings) }
         // With "cold only", the unary `+` keeps SQLite off the status and flush-reason indexes: cold starts are
         // the rarest of the three (one per execution environment), so walking (cold_start, invoked_at) and checking

@@ -127,7 +127,8 @@ extension UIState {
             filter.coldOnly.toggle()
             resetPositionForFilter()
         case .clearFilter:
-            filter = InvocationFilter()
+            // The scope came from the command line (`--function`, `--environment`): it stays.
+            filter = InvocationFilter(functionName: filter.functionName, environmentID: filter.environmentID)
             resetPositionForFilter()
         }
         return .none

@@ -68,19 +68,33 @@ public struct InvocationFilter: Sendable, Equatable {
     public var status: InvocationStatus?
     public var flushReason: FlushReason?
     public var coldOnly: Bool = false
+    /// Scope of every tab (a fleet store from `lantern import` holds many functions and environments):
+    /// `lantern dash --function NAME --environment ID`.
+    public var functionName: String?
+    public var environmentID: String?
 
-    public init(status: InvocationStatus? = nil, flushReason: FlushReason? = nil, coldOnly: Bool = false) {
+    public init(
+        status: InvocationStatus? = nil, flushReason: FlushReason? = nil, coldOnly: Bool = false,
+        functionName: String? = nil, environmentID: String? = nil
+    ) {
         self.status = status
         self.flushReason = flushReason
         self.coldOnly = coldOnly
+        self.functionName = functionName
+        self.environmentID = environmentID
     }
 
     /// Whether any condition is set.
-    public var isActive: Bool { status != nil || flushReason != nil || coldOnly }
+    public var isActive: Bool { status != nil || flushReason != nil || coldOnly || isScoped }
+
+    /// Whether a function or environment narrows every tab.
+    public var isScoped: Bool { functionName != nil || environmentID != nil }
 
     /// The filter as the tab bar shows it.
     public var summary: String {
         var parts: [String] = []
+        if let functionName { parts.append("function=\(functionName)") }
+        if let environmentID { parts.append("env=\(environmentID.prefix(8))") }
         if let status { parts.append("status=\(status.rawValue)") }
         if let flushReason { parts.append("flush=\(flushReason.rawValue)") }
         if coldOnly { parts.append("cold") }

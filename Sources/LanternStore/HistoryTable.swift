@@ -51,16 +51,21 @@ public enum HistoryTable: String, CaseIterable, Sendable {
     /// Which `HistoryFilter` fields apply, mapped to their column.
     var filterColumns: [HistoryFilter.Field: String] {
         switch self {
-        case .environments: [.environmentID: "id", .reason: "shutdown_reason"]
+        case .environments: [.environmentID: "id", .functionName: "function_name", .reason: "shutdown_reason"]
         case .invocations:
-            [.requestID: "request_id", .environmentID: "environment_id", .status: "status",
-             .flushReason: "flush_reason", .coldStart: "cold_start"]
-        case .proxies: [.requestID: "request_id", .environmentID: "environment_id", .trigger: "trigger", .outcome: "outcome"]
-        case .shutdowns: [.environmentID: "environment_id", .reason: "reason"]
+            [.requestID: "request_id", .environmentID: "environment_id", .functionName: "environment_id",
+             .status: "status", .flushReason: "flush_reason", .coldStart: "cold_start"]
+        case .proxies:
+            [.requestID: "request_id", .environmentID: "environment_id", .functionName: "environment_id",
+             .trigger: "trigger", .outcome: "outcome"]
+        case .shutdowns: [.environmentID: "environment_id", .functionName: "environment_id", .reason: "reason"]
         case .flushes:
-            [.requestID: "request_id", .environmentID: "environment_id", .trigger: "trigger", .outcome: "outcome"]
-        case .logs: [.requestID: "request_id", .environmentID: "environment_id", .source: "source", .level: "level"]
-        case .events: [.environmentID: "environment_id", .kind: "kind"]
+            [.requestID: "request_id", .environmentID: "environment_id", .functionName: "environment_id",
+             .trigger: "trigger", .outcome: "outcome"]
+        case .logs:
+            [.requestID: "request_id", .environmentID: "environment_id", .functionName: "environment_id",
+             .source: "source", .level: "level"]
+        case .events: [.environmentID: "environment_id", .functionName: "environment_id", .kind: "kind"]
         }
     }
 }
@@ -73,6 +78,8 @@ public struct HistoryFilter: Sendable, Equatable {
     public var until: Int64?
     public var requestID: String?
     public var environmentID: String?
+    /// Rows of the environments of this function (`environments.function_name`): a fleet store holds many.
+    public var functionName: String?
     /// Invocation status (`success`, `error`, `failure`, `timeout`).
     public var status: String?
     /// Invocation flush reason (`agent`, `runtimeDone`, `timeout`, `shutdown`).
@@ -97,7 +104,8 @@ public struct HistoryFilter: Sendable, Equatable {
     public init() {}
 
     enum Field: String, CaseIterable {
-        case requestID = "request id", environmentID = "environment id", status, flushReason = "flush reason"
+        case requestID = "request id", environmentID = "environment id", functionName = "function", status
+        case flushReason = "flush reason"
         case coldStart = "cold start", reason, outcome, trigger, source, level, kind
     }
 
@@ -105,6 +113,7 @@ public struct HistoryFilter: Sendable, Equatable {
         switch field {
         case .requestID: requestID.map(SQLValue.text)
         case .environmentID: environmentID.map(SQLValue.text)
+        case .functionName: functionName.map(SQLValue.text)
         case .status: status.map(SQLValue.text)
         case .flushReason: flushReason.map(SQLValue.text)
         case .coldStart: coldStart.map { .integer($0 ? 1 : 0) }
@@ -139,7 +148,10 @@ public struct HistoryFilter: Sendable, Equatable {
             guard let column = columns[field] else {
                 throw StoreError(code: .sql, message: "a \(field.rawValue) filter does not apply to \(table.rawValue)")
             }
-            if field == .level {
+            if field == .functionName && column == "environment_id" {
+                // Rows carry their environment; the environment knows its function.
+                conditions.append("environment_id IN (SELECT id FROM environments WHERE function_name = ?)")
+            } else if field == .level {
                 conditions.append("lower(\(column)) = lower(?)")
             } else {
                 conditions.append("\(column) = ?")

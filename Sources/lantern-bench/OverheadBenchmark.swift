@@ -17,12 +17,17 @@ struct OverheadBenchmark: AsyncParsableCommand {
     @Option(help: "Warm-up invokes per run (not counted).") var warmup = 10
     @Option(help: "A lantern-extension binary to measure instead of the one beside lantern-bench (e.g. the layer's).")
     var collector: String?
+    @Flag(help: ArgumentHelp(
+        "Also run lantern-extension with LANTERN_FORWARD_LIFECYCLE=false, in turns with the others.",
+        discussion: "The difference in extension CPU per invoke is the cost of forwarding the lifecycle facts."))
+    var lifecycleOff = false
     @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var json: JSONOutput
 
     func run() async throws {
         guard invokes > 0, warmup >= 0 else { throw ValidationError("--invokes must be positive, --warmup not negative") }
-        let result = try await Self.measure(invokes: invokes, warmup: warmup, collector: collector, settings: sandbox.settings)
+        let result = try await Self.measure(
+            invokes: invokes, warmup: warmup, collector: collector, lifecycleOff: lifecycleOff, settings: sandbox.settings)
         for line in result.summary { print(line) }
         try json.write(result)
     }
@@ -30,6 +35,8 @@ struct OverheadBenchmark: AsyncParsableCommand {
     /// One sandbox's figures.
     struct Run: Sendable, Codable {
         var setup: ExtensionSetup
+        /// `lifecycle off`: lantern-extension with `LANTERN_FORWARD_LIFECYCLE=false`.
+        var variant: String?
         var callerMs: Percentiles
         var postRuntimeMs: Percentiles
         var shutdownMs: Double?
@@ -57,7 +64,8 @@ struct OverheadBenchmark: AsyncParsableCommand {
             ]
             let floor = run(.noop)
             for run in runs {
-                var line = "  \(run.setup.label.padding(18)) caller p50 \(fixed(run.callerMs.p50)) ms  p95 \(fixed(run.callerMs.p95)) ms  p99 \(fixed(run.callerMs.p99)) ms"
+                let label = run.variant.map { "\(run.setup.label), \($0)" } ?? run.setup.label
+                var line = "  \(label.padding(18)) caller p50 \(fixed(run.callerMs.p50)) ms  p95 \(fixed(run.callerMs.p95)) ms  p99 \(fixed(run.callerMs.p99)) ms"
                 line += "   post-runtime p50 \(fixed(run.postRuntimeMs.p50, 3)) ms  p99 \(fixed(run.postRuntimeMs.p99, 3)) ms"
                 if let cpu = run.extensionCPUMsPerInvoke { line += "   extension CPU \(fixed(cpu, 3)) ms/invoke" }
                 if let floor, run.setup != .noop {
@@ -72,17 +80,19 @@ struct OverheadBenchmark: AsyncParsableCommand {
     /// The measurement, made again (all three sandboxes) when one's init fails: with the sandbox user, a launch
     /// can hang before its exec.
     static func measure(
-        invokes: Int, warmup: Int, collector: String? = nil, settings: SandboxSettings = SandboxSettings()
+        invokes: Int, warmup: Int, collector: String? = nil, lifecycleOff: Bool = false,
+        settings: SandboxSettings = SandboxSettings()
     ) async throws -> Result {
         var (result, failed) = try await retryingFailedInit {
-            try await measureOnce(invokes: invokes, warmup: warmup, collector: collector, settings: settings)
+            try await measureOnce(
+                invokes: invokes, warmup: warmup, collector: collector, lifecycleOff: lifecycleOff, settings: settings)
         }
         result.failedInits = failed
         return result
     }
 
     private static func measureOnce(
-        invokes: Int, warmup: Int, collector: String?, settings: SandboxSettings
+        invokes: Int, warmup: Int, collector: String?, lifecycleOff: Bool, settings: SandboxSettings
     ) async throws -> Result {
         let binaries = try BenchBinaries.locate(collector: collector)
         return try await withBenchPeers { apm, client in
@@ -93,13 +103,15 @@ struct OverheadBenchmark: AsyncParsableCommand {
             // --no-freeze). The extension's CPU time is read from /proc/PID/stat, which a stopped process answers
             // too; work it defers past its `next` runs at the next thaw, so the window (after the warm-up to after
             // the last invoke) gains the warm-up's tail as it loses its own.
-            var sandboxes: [(setup: ExtensionSetup, run: SandboxRun)] = []
+            var sandboxes: [(setup: ExtensionSetup, variant: String?, run: SandboxRun)] = []
+            var setups: [(ExtensionSetup, String?, [String: String])] = ExtensionSetup.allCases.map { ($0, nil, [:]) }
+            if lifecycleOff { setups.append((.collector, "lifecycle off", ["LANTERN_FORWARD_LIFECYCLE": "false"])) }
             do {
-                for setup in ExtensionSetup.allCases {
+                for (setup, variant, environment) in setups {
                     let run = try await SandboxRun.start(
                         binaries, setup: setup, apmServerURL: setup == .collector ? "http://127.0.0.1:\(apm.port)" : nil,
-                        settings: settings)
-                    sandboxes.append((setup, run))
+                        extraEnvironment: environment, settings: settings)
+                    sandboxes.append((setup, variant, run))
                 }
                 var caller = [[Double]](repeating: [], count: sandboxes.count)
                 var pids: [pid_t?] = []
@@ -133,7 +145,7 @@ struct OverheadBenchmark: AsyncParsableCommand {
                     var cpu: Double?
                     if let before = cpuBefore[slot], let after = cpuAfter[slot] { cpu = (after - before) / Double(invokes) }
                     runs.append(Run(
-                        setup: sandbox.setup, callerMs: Percentiles(caller[slot]), postRuntimeMs: Percentiles(post),
+                        setup: sandbox.setup, variant: sandbox.variant, callerMs: Percentiles(caller[slot]), postRuntimeMs: Percentiles(post),
                         shutdownMs: shutdown, extensionCPUMsPerInvoke: cpu))
                     sandbox.run.removeFiles()
                 }

@@ -18,13 +18,19 @@ struct Dash: ParsableCommand {
     @Flag(name: .long, help: "Draw with ASCII instead of Unicode box and block characters.")
     var ascii = false
 
+    @Option(help: "Only this function's environments (a fleet store from `lantern import` holds many).")
+    var function: String?
+
+    @Option(help: "Only this execution environment id.")
+    var environment: String?
+
     func run() throws {
         let path = db ?? ProcessInfo.processInfo.environment["LANTERN_DB"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "./lantern.db"
         // Under `lantern demo`: quit (restoring the terminal) when the demo is gone.
         let watch = ParentWatch.fromEnvironment { _ = kill(getpid(), SIGTERM) }
         defer { watch?.cancel() }
-        let status = DashboardApp(path: path, ascii: ascii).run()
+        let status = DashboardApp(path: path, ascii: ascii, functionName: function, environmentID: environment).run()
         if status != 0 { throw ExitCode(status) }
     }
 }

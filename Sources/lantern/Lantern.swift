@@ -10,6 +10,7 @@ struct Lantern: AsyncParsableCommand {
         version: LanternVersion.current,
         subcommands: [
             Query.self,
+            Import.self,
             Demo.self,
             SampleFunction.self,
             Dash.self,

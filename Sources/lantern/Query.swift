@@ -12,7 +12,7 @@ struct Query: AsyncParsableCommand {
             Output is an aligned table on a terminal and JSON when piped, unless --format says otherwise.
             """,
         subcommands: [
-            QueryInvocations.self, QueryProxies.self, QueryShutdowns.self, QueryFlushes.self, QueryLogs.self,
+            QueryEnvironments.self, QueryInvocations.self, QueryProxies.self, QueryShutdowns.self, QueryFlushes.self, QueryLogs.self,
             QueryEvents.self, QueryStats.self, QuerySQL.self,
         ]
     )
@@ -51,9 +51,17 @@ struct ListOptions: ParsableArguments {
     @Option(help: "At most this many rows, the newest (default 100; 0 = all).")
     var limit: Int = 100
 
+    @Option(help: "Only rows of this function's environments (a fleet store from `lantern import` holds many).")
+    var function: String?
+
+    @Option(help: "Only rows of this execution environment id.")
+    var environment: String?
+
     func filter() throws(QueryFailure) -> HistoryFilter {
         var filter = HistoryFilter()
         if let since { filter.since = try SinceParser.epochMicros(since) }
+        filter.functionName = function
+        filter.environmentID = environment
         return filter
     }
 

@@ -29,7 +29,6 @@ struct QueryInvocations: ParsableCommand {
     @Flag(help: "Only cold starts.") var cold = false
     @Flag(help: "Only warm starts.") var warm = false
     @Option(name: .customLong("request-id"), help: "One request id.") var requestID: String?
-    @Option(help: "One execution environment id.") var environment: String?
 
     func run() throws {
         try QueryListing.run(
@@ -46,7 +45,6 @@ struct QueryInvocations: ParsableCommand {
             filter.flushReason = flushReason
             filter.coldStart = cold ? true : (warm ? false : nil)
             filter.requestID = requestID
-            filter.environmentID = environment
         }
     }
 }
@@ -146,6 +144,24 @@ struct QueryEvents: ParsableCommand {
             .events, options: options, list: list, tableColumns: ["at", "environment_id", "kind", "name", "detail"]
         ) { filter in
             filter.kind = kind
+        }
+    }
+}
+
+struct QueryEnvironments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "environments", abstract: "One row per execution environment (a fleet store holds many).")
+    @OptionGroup var options: QueryOptions
+    @OptionGroup var list: ListOptions
+    @Option(help: "spindown, timeout, failure (or what an emulator sent).") var reason: String?
+
+    func run() throws {
+        try QueryListing.run(
+            .environments, options: options, list: list,
+            tableColumns: ["id", "function_name", "function_version", "started_at", "initialization_type",
+                           "max_concurrency", "shutdown_at", "shutdown_reason"]
+        ) { filter in
+            filter.reason = reason
         }
     }
 }

@@ -44,7 +44,7 @@ final class RecordingAPMServer: Sendable {
     }
 
     /// Binds `host:port` (port 0 picks a free one) and starts serving.
-    /// - Parameter eventsFile: when set, every decompressed event line is appended to this file.
+    /// - Parameter eventsFile: when set, every decompressed event line is appended to this file (created if missing).
     static func start(
         host: String = "127.0.0.1", port: Int = 0, eventsFile: URL? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
@@ -91,10 +91,19 @@ private final class Ledger: Sendable {
     init(eventsFile: URL?) throws {
         var handle: FileHandle?
         if let eventsFile {
-            guard FileManager.default.createFile(atPath: eventsFile.path, contents: nil) else {
-                throw DemoError(.fileUnwritable, "cannot create \(eventsFile.path) for the received APM events")
+            // Appended to, never truncated: several demo runs (say, with different seeds) make one fleet's events
+            // file for `lantern import`.
+            if !FileManager.default.fileExists(atPath: eventsFile.path) {
+                guard FileManager.default.createFile(atPath: eventsFile.path, contents: nil) else {
+                    throw DemoError(.fileUnwritable, "cannot create \(eventsFile.path) for the received APM events")
+                }
             }
-            handle = try FileHandle(forWritingTo: eventsFile)
+            do {
+                handle = try FileHandle(forWritingTo: eventsFile)
+                try handle?.seekToEnd()
+            } catch {
+                throw DemoError(.fileUnwritable, "cannot append to \(eventsFile.path) for the received APM events: \(error)")
+            }
         }
         state = Mutex(State(eventsFile: handle))
     }

@@ -77,7 +77,11 @@ actor CollectedForwarding: EventForwarding {
     private(set) var flushes: [(FlushTrigger, String?)] = []
     private(set) var shutdowns = 0
     private(set) var invocationsBegun = 0
+    private(set) var invocationFacts: [InvocationFacts] = []
+    private(set) var shutdownFacts: [ShutdownRecord] = []
 
+    func forwardInvocationFacts(_ facts: InvocationFacts) { invocationFacts.append(facts) }
+    func forwardShutdownFacts(_ shutdown: ShutdownRecord) { shutdownFacts.append(shutdown) }
     func beginInvocation(bound: NIODeadline) { invocationsBegun += 1 }
     func forwardProxy(_ proxy: ProxyTransaction) { proxies.append(proxy) }
     func forwardReport(_ report: InvocationReport) { reports.append(report) }
