@@ -39,7 +39,6 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     /// Entries the agent named but whose `platform.start` never came are dropped beyond this many.
     static let unstartedCapacity = 256
     /// Proxies not yet known to have reached the APM Server (as `InvocationBook`).
-    static let unforwardedCapacity = 256
 
     let environmentID: String
     let recorder: (any FactSink)?
@@ -56,7 +55,7 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     private(set) var inFlight = 0
     private(set) var peakInFlight = 0
     private var started = 0
-    private var unforwarded: [ProxyTransactionRecord] = []
+    private var proxies = ProxyLedger()
     private var reportWaiter: CheckedContinuation<Void, Never>?
     /// Agent flushes and batches that named an invocation already closed.
     private(set) var lateAgentData = 0
@@ -308,16 +307,12 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     }
 
     public func proxiesForwarded(at: Int64) {
-        for var record in unforwarded {
-            record.forwardedAt = at
-            recorder?.record(.proxy(record))
-        }
-        unforwarded.removeAll()
+        for record in proxies.forwarded(at: at) { recorder?.record(.proxy(record)) }
     }
 
     /// How much per-request state the book holds (flat in a long-lived environment).
     var footprint: (open: Int, transactionOwners: Int, closed: Int, unforwarded: Int) {
-        (open.count, transactionOwners.count, closed.count, unforwarded.count)
+        (open.count, transactionOwners.count, closed.count, proxies.unforwarded.count)
     }
 
     // MARK: internals
@@ -345,16 +340,11 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
 
     private func makeProxy(_ entry: Entry, result: String, durationMs: Double, trigger: ProxyTrigger) async {
         guard let registration = entry.registration else { return }
-        let outcome: String? = result == InvocationStatus.success.rawValue ? nil : "failure"
-        let record = ProxyTransactionRecord(
-            requestID: entry.requestID, environmentID: environmentID, transactionID: registration.transactionID,
-            traceID: registration.traceID, result: result, outcome: outcome, durationMs: durationMs,
-            trigger: trigger, createdAt: epochMicros())
-        recorder?.record(.proxy(record))
-        unforwarded.append(record)
-        if unforwarded.count > Self.unforwardedCapacity { unforwarded.removeFirst(unforwarded.count - Self.unforwardedCapacity) }
-        await forwarder?.forwardProxy(ProxyTransaction(
-            registration: registration, result: result, outcome: outcome, durationMs: durationMs, trigger: trigger))
+        let proxy = proxies.make(
+            requestID: entry.requestID, environmentID: environmentID, registration: registration, result: result,
+            durationMs: durationMs, trigger: trigger)
+        recorder?.record(.proxy(proxy.record))
+        await forwarder?.forwardProxy(proxy.event)
     }
 
     /// Drops the oldest entries the agent named whose start never came (a request id the platform never ran).

@@ -75,10 +75,7 @@ public actor InvocationBook: AgentObserver {
     /// The request of the last `platform.start`: function log lines belong to it.
     private var logRequestID: String?
     private var invocations = 0
-    /// Proxies made but not yet known to have reached the APM Server; the newest `unforwardedCapacity`. An older
-    /// one keeps an empty `forwarded_at` in the store (the APM Server down for long, or no server at all).
-    private var unforwarded: [ProxyTransactionRecord] = []
-    static let unforwardedCapacity = 256
+    private var proxies = ProxyLedger()
     /// Agent flushes that ended nothing because their request was already over (or unknown).
     private(set) var lateFlushes = 0
 
@@ -393,16 +390,12 @@ public actor InvocationBook: AgentObserver {
 
     /// How much per-request state the book holds (bounded in a long-lived environment).
     var footprint: (entries: Int, transactionOwners: Int, unforwarded: Int) {
-        (entries.count, transactionOwners.count, unforwarded.count)
+        (entries.count, transactionOwners.count, proxies.unforwarded.count)
     }
 
     /// A send that included every proxy made so far succeeded: stamp their `forwarded_at`.
     public func proxiesForwarded(at: Int64) {
-        for var record in unforwarded {
-            record.forwardedAt = at
-            recorder?.record(.proxy(record))
-        }
-        unforwarded.removeAll()
+        for record in proxies.forwarded(at: at) { recorder?.record(.proxy(record)) }
     }
 
     // MARK: internals
@@ -425,17 +418,11 @@ public actor InvocationBook: AgentObserver {
         entry.proxied = true
         entry.proxyTrigger = trigger
         entries[requestID] = entry
-        // As Elastic: `failure` unless the status is success, which keeps the agent's own outcome.
-        let outcome: String? = result == InvocationStatus.success.rawValue ? nil : "failure"
-        let record = ProxyTransactionRecord(
-            requestID: requestID, environmentID: environmentID, transactionID: registration.transactionID,
-            traceID: registration.traceID, result: result, outcome: outcome, durationMs: durationMs,
-            trigger: trigger, createdAt: epochMicros())
-        recorder?.record(.proxy(record))
-        unforwarded.append(record)
-        if unforwarded.count > Self.unforwardedCapacity { unforwarded.removeFirst(unforwarded.count - Self.unforwardedCapacity) }
-        await forwarder?.forwardProxy(ProxyTransaction(
-            registration: registration, result: result, outcome: outcome, durationMs: durationMs, trigger: trigger))
+        let proxy = proxies.make(
+            requestID: requestID, environmentID: environmentID, registration: registration, result: result,
+            durationMs: durationMs, trigger: trigger)
+        recorder?.record(.proxy(proxy.record))
+        await forwarder?.forwardProxy(proxy.event)
     }
 
     /// Forgets the oldest finished requests beyond `capacity`; one still owed a proxy gets it first.

@@ -132,7 +132,7 @@ import Testing
             await register("ghost-\(index)", transaction: "ghost-tx-\(index)")
         }
         // Failing invocations whose proxies never reach an APM Server (it is down, or there is none).
-        for index in 0..<(InvocationBook.unforwardedCapacity + 50) {
+        for index in 0..<(ProxyLedger.unforwardedCapacity + 50) {
             await invoke("r\(index)")
             await register("r\(index)", transaction: "t\(index)")
             await book.runtimeDone(requestID: "r\(index)", at: epochMicros(), status: "error", errorType: "Runtime.ExitError",
@@ -141,10 +141,10 @@ import Testing
             await book.released(requestID: "r\(index)", at: epochMicros())
         }
         let footprint = await book.footprint
-        #expect(footprint.unforwarded == InvocationBook.unforwardedCapacity)
+        #expect(footprint.unforwarded == ProxyLedger.unforwardedCapacity)
         #expect(footprint.entries <= InvocationBook.capacity * 2 + 1, "\(footprint)")
         #expect(footprint.transactionOwners <= footprint.entries, "\(footprint)")
-        #expect(await forwarding.proxies.count == InvocationBook.unforwardedCapacity + 50)
+        #expect(await forwarding.proxies.count == ProxyLedger.unforwardedCapacity + 50)
     }
 
     @Test func observedTransactionNeedsNoProxy() async {
