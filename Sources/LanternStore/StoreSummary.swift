@@ -72,12 +72,16 @@ public struct StoreSummary: Sendable, Equatable {
 }
 
 extension History {
-    /// Summary figures over rows at or after `since` (epoch µs; nil = all), read in one snapshot.
-    public func summary(since: Int64? = nil) throws(StoreError) -> StoreSummary {
+    /// Summary figures over rows at or after `since` (epoch µs; nil = all), read in one snapshot; in a fleet store,
+    /// optionally of one environment and/or one function's environments (the size bound's prunes stay store-wide).
+    public func summary(
+        since: Int64? = nil, environmentID: String? = nil, functionName: String? = nil
+    ) throws(StoreError) -> StoreSummary {
         try withConnection { connection throws(StoreError) in
             try connection.execute("BEGIN")
             do throws(StoreError) {
-                let summary = try Self.summarize(connection, since: since)
+                let summary = try Self.summarize(
+                    connection, since: since, scope: Scope(environmentID: environmentID, functionName: functionName))
                 try connection.execute("COMMIT")
                 return summary
             } catch {
@@ -87,55 +91,76 @@ extension History {
         }
     }
 
-    private static func summarize(_ connection: Connection, since: Int64?) throws(StoreError) -> StoreSummary {
+    /// Which environments the figures cover: all (no condition at all, so the plans stay as they were), one, or a
+    /// function's. `?2` and `?3` in the statements.
+    struct Scope {
+        var environmentID: String?
+        var functionName: String?
+
+        /// Appended after `WHERE <time> >= ?1` of every statement over a table with `environment_id`.
+        var condition: String {
+            guard environmentID != nil || functionName != nil else { return "" }
+            return " AND environment_id IN (SELECT id FROM environments WHERE (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR function_name = ?3))"
+        }
+
+        var bindings: [SQLValue] {
+            guard environmentID != nil || functionName != nil else { return [] }
+            return [environmentID.map(SQLValue.text) ?? .null, functionName.map(SQLValue.text) ?? .null]
+        }
+    }
+
+    private static func summarize(_ connection: Connection, since: Int64?, scope: Scope) throws(StoreError) -> StoreSummary {
         let sinceValue: SQLValue = since.map(SQLValue.integer) ?? .integer(Int64.min)
+        let bindings = [sinceValue] + scope.bindings
+        // Every statement's WHERE starts with `<time column> >= ?1`; the scope follows it.
+        let inScope = scope.condition
         func counts(_ table: String, _ column: String, _ timeColumn: String) throws(StoreError) -> [(key: String?, count: Int)] {
             try connection.rows(
-                "SELECT \(column), count(*) AS n FROM \(table) WHERE \(timeColumn) >= ?1 GROUP BY \(column) ORDER BY n DESC, \(column)",
-                [sinceValue]
+                "SELECT \(column), count(*) AS n FROM \(table) WHERE \(timeColumn) >= ?1\(inScope) GROUP BY \(column) ORDER BY n DESC, \(column)",
+                bindings
             ).map { (key: $0[0].string, count: Int($0[1].int64 ?? 0)) }
         }
         func values(_ sql: String) throws(StoreError) -> [Double] {
-            try connection.rows(sql, [sinceValue]).compactMap { $0[0].double }
+            try connection.rows(sql, bindings).compactMap { $0[0].double }
         }
-        func total(_ sql: String) throws(StoreError) -> Int { Int(try connection.scalar(sql, [sinceValue]).int64 ?? 0) }
+        func total(_ sql: String) throws(StoreError) -> Int { Int(try connection.scalar(sql, bindings).int64 ?? 0) }
 
         var summary = StoreSummary()
-        summary.invocations = try total("SELECT count(*) FROM invocations WHERE invoked_at >= ?1")
+        summary.invocations = try total("SELECT count(*) FROM invocations WHERE invoked_at >= ?1\(inScope)")
         summary.byStatus = try counts("invocations", "status", "invoked_at")
         summary.byFlushReason = try counts("invocations", "flush_reason", "invoked_at")
-        summary.shutdowns = try total("SELECT count(*) FROM shutdowns WHERE received_at >= ?1")
+        summary.shutdowns = try total("SELECT count(*) FROM shutdowns WHERE received_at >= ?1\(inScope)")
         summary.byShutdownReason = try counts("shutdowns", "reason", "received_at")
         summary.duration = Percentiles(
-            try values("SELECT duration_ms FROM invocations WHERE invoked_at >= ?1 AND duration_ms IS NOT NULL"))
+            try values("SELECT duration_ms FROM invocations WHERE invoked_at >= ?1\(inScope) AND duration_ms IS NOT NULL"))
         summary.billedDuration = Percentiles(
-            try values("SELECT billed_duration_ms FROM invocations WHERE invoked_at >= ?1 AND billed_duration_ms IS NOT NULL"))
+            try values("SELECT billed_duration_ms FROM invocations WHERE invoked_at >= ?1\(inScope) AND billed_duration_ms IS NOT NULL"))
         summary.postRuntime = Percentiles(
             try values("""
                 SELECT (released_at - runtime_done_at) / 1000.0 FROM invocations
-                WHERE invoked_at >= ?1 AND released_at IS NOT NULL AND runtime_done_at IS NOT NULL
+                WHERE invoked_at >= ?1\(inScope) AND released_at IS NOT NULL AND runtime_done_at IS NOT NULL
                 """))
         summary.inFlight = Percentiles(
-            try values("SELECT in_flight FROM invocations WHERE invoked_at >= ?1 AND in_flight IS NOT NULL"))
-        summary.coldStarts = try total("SELECT count(*) FROM invocations WHERE invoked_at >= ?1 AND cold_start = 1")
+            try values("SELECT in_flight FROM invocations WHERE invoked_at >= ?1\(inScope) AND in_flight IS NOT NULL"))
+        summary.coldStarts = try total("SELECT count(*) FROM invocations WHERE invoked_at >= ?1\(inScope) AND cold_start = 1")
         summary.initDuration = Percentiles(
             try values("""
                 SELECT init_duration_ms FROM invocations
-                WHERE invoked_at >= ?1 AND cold_start = 1 AND init_duration_ms IS NOT NULL
+                WHERE invoked_at >= ?1\(inScope) AND cold_start = 1 AND init_duration_ms IS NOT NULL
                 """))
-        summary.proxies = try total("SELECT count(*) FROM proxy_transactions WHERE created_at >= ?1")
+        summary.proxies = try total("SELECT count(*) FROM proxy_transactions WHERE created_at >= ?1\(inScope)")
         summary.proxiesByTrigger = try counts("proxy_transactions", "trigger", "created_at")
         let dropped = try connection.rows(
-            "SELECT count(*), coalesce(sum(events), 0) FROM flushes WHERE started_at >= ?1 AND outcome = 'dropped'",
-            [sinceValue])
+            "SELECT count(*), coalesce(sum(events), 0) FROM flushes WHERE started_at >= ?1\(inScope) AND outcome = 'dropped'",
+            bindings)
         summary.droppedFlushes = Int(dropped.first?[0].int64 ?? 0)
         summary.droppedEvents = Int(dropped.first?[1].int64 ?? 0)
         // The detail of a records_dropped event starts with the number of records ("12 records dropped ...").
         let recorderDrops = try connection.rows(
             """
             SELECT count(*), coalesce(sum(CAST(detail AS INTEGER)), 0) FROM lifecycle_events
-            WHERE at >= ?1 AND kind = 'records_dropped'
-            """, [sinceValue])
+            WHERE at >= ?1\(inScope) AND kind = 'records_dropped'
+            """, bindings)
         summary.recordsDroppedEvents = Int(recorderDrops.first?[0].int64 ?? 0)
         summary.recordsDropped = Int(recorderDrops.first?[1].int64 ?? 0)
         let prunes = try connection.rows("SELECT count(*), coalesce(sum(invocations), 0), max(at) FROM store_prunes")

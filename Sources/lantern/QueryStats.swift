@@ -9,12 +9,15 @@ struct QueryStats: ParsableCommand {
         abstract: "Counts by status, flush reason and shutdown reason; p50/p95/p99 of duration, billed and post-runtime time, and of invocations in flight (Managed Instances); cold starts; proxies; drops; what the size bound pruned.")
     @OptionGroup var options: QueryOptions
     @Option(help: "Only rows from this far back (15m, 2h, 3d) or since an ISO-8601 time.") var since: String?
+    @Option(help: "Only this function's environments (a fleet store from `lantern import` holds many).") var function: String?
+    @Option(help: "Only this execution environment id.") var environment: String?
 
     func run() throws {
         try QueryFailure.reporting {
             var sinceMicros: Int64?
             if let since { sinceMicros = try SinceParser.epochMicros(since) }
-            let summary = try options.openHistory().summary(since: sinceMicros)
+            let summary = try options.openHistory().summary(
+                since: sinceMicros, environmentID: environment, functionName: function)
             let result = QueryResult(columns: ["metric", "value"], rows: Self.rows(summary).map { [.text($0.0), $0.1] })
             writeStandardOutput(QueryOutput(format: options.outputFormat).render(result))
         }

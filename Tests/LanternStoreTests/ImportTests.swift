@@ -45,6 +45,25 @@ struct ImportTests {
                 == ["e1:1000000:spindown", "e2:1025000:-"])
     }
 
+    @Test("stats of a fleet store: all of it, one function's environments, one environment")
+    func scopedSummary() throws {
+        let path = try StoreFixtures.storePath("import-scoped-stats")
+        let writer = try ImportWriter(path: path)
+        var lines = (0..<30).map { Self.facts("r\($0)", env: $0 < 10 ? "e1" : "e2", at: 1_000_000 + Int64($0) * 1000,
+                                             status: $0 % 5 == 0 ? .error : .success) }
+        lines += (0..<4).map { Self.facts("x\($0)", env: "e3", at: 2_000_000 + Int64($0) * 1000) }
+        #expect(try writer.write(lines).isEmpty)
+        writer.close()
+        let history = try History(path: path)
+        #expect(try history.summary().invocations == 34)
+        let e2 = try history.summary(functionName: "fn-e2")
+        #expect(e2.invocations == 20)
+        #expect(e2.byStatus.first { $0.key == "error" }?.count == 4)
+        #expect(try history.summary(environmentID: "e1").invocations == 10)
+        #expect(try history.summary(environmentID: "e1", functionName: "fn-e2").invocations == 0)
+        #expect(try history.summary(since: 2_000_000, functionName: "fn-e3").invocations == 4)
+    }
+
     @Test("a line the store refuses is rolled back whole; its batch-mates are committed")
     func refusedLineIsRolledBack() throws {
         let path = try StoreFixtures.storePath("import-refused")
