@@ -123,7 +123,9 @@ enum FleetEvent {
         fact.maxMemoryUsedMB = fields.number("lantern_max_memory_used_mb").map { Int($0) }
         fact.initDurationMs = fields.number("lantern_init_duration_ms")
         fact.timeoutMs = fields.number("lantern_timeout_ms").map { Int($0) }
-        fact.inFlight = fields.number("lantern_in_flight").map { Int($0) }
+        // Classic events say 1; a local store leaves classic rows NULL (concurrency is a Managed Instances figure), and
+        // so does the fleet store, so that `query stats` means the same on both.
+        fact.inFlight = managedInstances ? fields.number("lantern_in_flight").map { Int($0) } : nil
         let transactionID = fields.string("transaction.id")
         fact.transactionID = transactionID
         var proxy: ProxyTransactionRecord?
