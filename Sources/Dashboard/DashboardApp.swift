@@ -34,7 +34,8 @@ public struct DashboardApp {
             return 1
         }
         var session = Session(path: path, renderer: ScreenRenderer(glyphs: terminal.glyphs),
-                              totalsInterval: totalsInterval)
+                              totalsInterval: totalsInterval,
+                              scope: StoreScope(functionName: functionName, environmentID: environmentID))
         session.state.filter.functionName = functionName
         session.state.filter.environmentID = environmentID
         let outcome = session.loop(terminal)
@@ -60,6 +61,8 @@ struct Session {
     let path: String
     let renderer: ScreenRenderer
     let totalsInterval: Duration
+    /// The header's environments (the tabs' come with `state.filter`).
+    let scope: StoreScope
     var state = UIState()
     var tail: StoreTail?
     var status: StoreStatus = .waiting("")
@@ -76,11 +79,12 @@ struct Session {
     var storeError: String?
     var lastChangeSeen = ContinuousClock.now
 
-    init(path: String, renderer: ScreenRenderer, totalsInterval: Duration) {
+    init(path: String, renderer: ScreenRenderer, totalsInterval: Duration, scope: StoreScope = StoreScope()) {
         self.path = path
         self.renderer = renderer
         self.totalsInterval = totalsInterval
-        worker = TotalsWorker(path: path)
+        self.scope = scope
+        worker = TotalsWorker(path: path, scope: scope)
         searcher = SearchWorker(path: path)
     }
 
@@ -153,7 +157,7 @@ struct Session {
         if let last = lastOpenAttempt, now - last < .milliseconds(250) { return .waiting(changed: false) }
         lastOpenAttempt = now
         do {
-            tail = try StoreTail(path: path)
+            tail = try StoreTail(path: path, scope: scope)
             status = .open
             totalsStale = true
             return .opened

@@ -5,12 +5,15 @@ import LanternStore
 /// `PRAGMA data_version`, and reads only what the screen shows (one window of rows, found by keyset).
 public final class StoreTail {
     public let path: String
+    /// The environments the header covers (the whole store unless `--function`/`--environment`).
+    public let scope: StoreScope
     let database: ReadOnlyDatabase
     private var lastDataVersion: Int64?
 
     /// Opens the store at `path`. Throws `storeMissing`, `storeNotReady`, `notLanternStore` or `newerSchema`.
-    public init(path: String) throws(DashboardError) {
+    public init(path: String, scope: StoreScope = StoreScope()) throws(DashboardError) {
         self.path = path
+        self.scope = scope
         try StoreTail.checkFile(path)
         database = try ReadOnlyDatabase(path: path)
         try StoreTail.checkSchema(database)
@@ -250,9 +253,9 @@ public final class StoreTail {
         try database.query(
             """
             SELECT id, function_name, memory_mb, source, telemetry, shutdown_reason, initialization_type,
-            max_concurrency FROM environments
+            max_concurrency FROM environments\(scope.environmentRowCondition.map { " WHERE " + $0 } ?? "")
             ORDER BY coalesce(started_at, registered_at, 0) DESC, rowid DESC LIMIT \(limit)
-            """
+            """, scope.bindings
         ) {
             EnvironmentSummary(
                 id: $0.text(0) ?? "", functionName: $0.text(1), memoryMB: $0.optionalInteger(2), source: $0.text(3),
@@ -263,7 +266,8 @@ public final class StoreTail {
 
     func lastFlush() throws(DashboardError) -> LastFlush? {
         try database.first(
-            "SELECT started_at, outcome, http_status, error FROM flushes ORDER BY started_at DESC, id DESC LIMIT 1"
+            "SELECT started_at, outcome, http_status, error FROM flushes\(scope.clause(after: false)) ORDER BY started_at DESC, id DESC LIMIT 1",
+            scope.bindings
         ) {
             LastFlush(at: $0.int(0), outcome: $0.text(1) ?? "", httpStatus: $0.optionalInteger(2), error: $0.text(3))
         }
@@ -337,34 +341,36 @@ public final class StoreTail {
     /// on their own connection off the UI thread, and only when `totalsRevision()` moved.
     public func totals() throws(DashboardError) -> HeaderTotals {
         var t = HeaderTotals()
+        let all = scope.clause(after: false), and = scope.clause(after: true), b = scope.bindings
         for (status, count) in try database.query(
-            "SELECT status, count(*) FROM invocations GROUP BY status", [], { ($0.text(0), Int($0.int(1))) })
+            "SELECT status, count(*) FROM invocations\(all) GROUP BY status", b, { ($0.text(0), Int($0.int(1))) })
         {
             t.invocations += count
             if let status { t.byStatus[status] = count }
         }
         for (reason, count) in try database.query(
-            "SELECT flush_reason, count(*) FROM invocations GROUP BY flush_reason", [],
+            "SELECT flush_reason, count(*) FROM invocations\(all) GROUP BY flush_reason", b,
             { ($0.text(0), Int($0.int(1))) })
         {
             if let reason { t.byFlushReason[reason] = count }
         }
-        t.coldStarts = try database.first("SELECT count(*) FROM invocations WHERE cold_start = 1") { Int($0.int(0)) } ?? 0
-        t.proxies = try database.first("SELECT count(*) FROM proxy_transactions") { Int($0.int(0)) } ?? 0
-        t.shutdowns = try database.first("SELECT count(*) FROM shutdowns") { Int($0.int(0)) } ?? 0
+        t.coldStarts = try database.first("SELECT count(*) FROM invocations WHERE cold_start = 1\(and)", b) { Int($0.int(0)) } ?? 0
+        t.proxies = try database.first("SELECT count(*) FROM proxy_transactions\(all)", b) { Int($0.int(0)) } ?? 0
+        t.shutdowns = try database.first("SELECT count(*) FROM shutdowns\(all)", b) { Int($0.int(0)) } ?? 0
         t.flushesFailed =
-            try database.first("SELECT count(*) FROM flushes WHERE outcome = 'failed'") { Int($0.int(0)) } ?? 0
+            try database.first("SELECT count(*) FROM flushes WHERE outcome = 'failed'\(and)", b) { Int($0.int(0)) } ?? 0
         if let dropped = try database.first(
-            "SELECT count(*), coalesce(sum(events), 0) FROM flushes WHERE outcome = 'dropped'",
-            [], { (Int($0.int(0)), Int($0.int(1))) })
+            "SELECT count(*), coalesce(sum(events), 0) FROM flushes WHERE outcome = 'dropped'\(and)",
+            b, { (Int($0.int(0)), Int($0.int(1))) })
         {
             t.batchesDropped = dropped.0
             t.eventsDropped = dropped.1
         }
         // The detail of a records_dropped event starts with the number of records.
         t.recordsDropped = try database.first(
-            "SELECT coalesce(sum(CAST(detail AS INTEGER)), 0) FROM lifecycle_events WHERE kind = 'records_dropped'"
+            "SELECT coalesce(sum(CAST(detail AS INTEGER)), 0) FROM lifecycle_events WHERE kind = 'records_dropped'\(and)", b
         ) { Int($0.int(0)) } ?? 0
+        // The size bound's prunes are the store's, whatever the scope.
         t.prunedInvocations = try database.first("SELECT coalesce(sum(invocations), 0) FROM store_prunes") { Int($0.int(0)) } ?? 0
         t.concurrency = try concurrencyTotals()
         return t

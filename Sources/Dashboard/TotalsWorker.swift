@@ -18,9 +18,13 @@ final class TotalsWorker: Sendable {
     }
 
     private let path: String
+    private let scope: StoreScope
     private let state = Mutex(State())
 
-    init(path: String) { self.path = path }
+    init(path: String, scope: StoreScope = StoreScope()) {
+        self.path = path
+        self.scope = scope
+    }
 
     /// Whether a computation is under way.
     var isRunning: Bool { state.withLock { $0.running } }
@@ -36,10 +40,11 @@ final class TotalsWorker: Sendable {
         }
         guard started else { return false }
         let path = self.path
+        let scope = self.scope
         DispatchQueue.global(qos: .utility).async {
             let result: Result<TotalsOutcome, DashboardError>
             do throws(DashboardError) {
-                let tail = try StoreTail(path: path)
+                let tail = try StoreTail(path: path, scope: scope)
                 // Read before counting: a commit during the count then shows as a newer revision next time.
                 let now = try tail.totalsRevision()
                 result = .success(now == revision ? .unchanged : .counted(try tail.totals(), revision: now))

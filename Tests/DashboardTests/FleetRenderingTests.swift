@@ -55,8 +55,10 @@ struct FleetRenderingTests {
         return path
     }
 
-    private func screen(_ path: String, _ state: inout UIState) throws -> (lines: [String], snapshot: DashboardSnapshot) {
-        let tail = try StoreTail(path: path)
+    private func screen(
+        _ path: String, _ state: inout UIState, scope: StoreScope = StoreScope()
+    ) throws -> (lines: [String], snapshot: DashboardSnapshot) {
+        let tail = try StoreTail(path: path, scope: scope)
         var snapshot = try tail.snapshot(state: &state, pageSize: ScreenRenderer.pageSize(forHeight: height))
         snapshot.header.totals = try tail.totals()
         let lines = ScreenRenderer(glyphs: .unicode).render(snapshot, state, width: width, height: height, storePath: path)
@@ -102,5 +104,23 @@ struct FleetRenderingTests {
         (lines, snapshot) = try screen(path, &state)
         guard case .invocations(let orders) = snapshot.rows else { Issue.record("not the invocations tab"); return }
         #expect(orders.count == 6 && orders.allSatisfy { $0.requestID.hasPrefix("orders-") })
+    }
+
+    @Test("the header follows the scope too: its environments and totals are the scoped ones")
+    func scopedHeader() throws {
+        let path = try Self.fleetStore(in: try TestPaths.temporaryDirectory("dash-fleet-header"))
+        var state = UIState()
+        state.filter = InvocationFilter(functionName: "billing")
+        var (lines, snapshot) = try screen(path, &state, scope: StoreScope(functionName: "billing"))
+        #expect(lines[1].contains("billing") && !lines[1].contains("orders"), "\(lines[1])")
+        #expect(lines[1].contains("invocations 6"), "\(lines[1])")
+        #expect(snapshot.header.totals?.proxies == 1 && snapshot.header.totals?.shutdowns == 0)
+
+        state = UIState()
+        state.filter = InvocationFilter(environmentID: Self.environments[0].0)
+        (lines, snapshot) = try screen(path, &state, scope: StoreScope(environmentID: Self.environments[0].0))
+        #expect(lines[1].contains("orders") && !lines[1].contains("billing"), "\(lines[1])")
+        #expect(snapshot.header.totals?.invocations == 6 && snapshot.header.totals?.proxies == 0)
+        #expect(snapshot.header.totals?.shutdowns == 1)
     }
 }
