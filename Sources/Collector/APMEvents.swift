@@ -3,7 +3,6 @@
 // from the Lambda environment when no agent has sent one. Each returns one ndjson line without a
 // trailing newline. Plain parameters keep this independent of LambdaWire.
 
-import FoundationEssentials
 import NIOCore
 
 /// The intake v2 events the collector makes itself.
@@ -68,7 +67,7 @@ public enum APMEvents {
         var fields = LogLineFields()
         let trimmed = message.drop(while: { $0 == " " || $0 == "\t" })
         if trimmed.first == "{",
-            let object = try? JSONDecoder().decode(IntakeJSON.self, from: Data(trimmed.utf8)),
+            let object = try? JSONLine.decode(IntakeJSON.self, bytes: trimmed.utf8),
             case .object = object
         {
             func lookup(_ paths: [String]) -> String? {
