@@ -124,10 +124,12 @@ struct CollectorJSONDifferentialTests {
                 memoryTotalBytes: 134_217_728, memoryFreeBytes: JSONFuzzCorpus.randomDouble(&rng).magnitude,
                 coldstartDurationMs: Bool.random(using: &rng) ? JSONFuzzCorpus.randomDouble(&rng) : nil,
                 timeoutMs: Bool.random(using: &rng) ? 3000 : nil)
+            try check(JSONLine.written(metricset.write(into:)), metricset)
             try check(JSONLine.encode(metricset), metricset)
             let log = LogEventLine(
                 timestamp: Int64.random(in: 0...2_000_000_000_000_000, using: &rng), message: text, faas: faas,
                 level: maybe, traceID: maybe, transactionID: nil, spanID: Bool.random(using: &rng) ? text : nil)
+            try check(JSONLine.written(log.write(into:)), log)
             try check(JSONLine.encode(log), log)
         }
         #expect(differences.isEmpty, "\(differences.count) differences, first: \(differences.prefix(3))")

@@ -12,7 +12,7 @@ public struct JSONNodeDecoder: Sendable {
     }
 
     public func decode<T: Decodable>(_ type: T.Type, from node: JSONNode) throws -> T {
-        try NodeDecoder(node: node, codingPath: []).unwrap(T.self)
+        try NodeDecoder(node: node).unwrap(T.self)
     }
 }
 
@@ -30,23 +30,32 @@ struct JSONCodingKey: CodingKey {
 
 final class NodeDecoder: Decoder {
     let node: JSONNode
-    let codingPath: [any CodingKey]
+    /// The decoder of the enclosing value and this value's key in it: the coding path is only built when an
+    /// error needs it (an array of keys per value cost more than the decoding).
+    let parent: NodeDecoder?
+    let key: (any CodingKey)?
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init(node: JSONNode, codingPath: [any CodingKey]) {
+    init(node: JSONNode, parent: NodeDecoder? = nil, key: (any CodingKey)? = nil) {
         self.node = node
-        self.codingPath = codingPath
+        self.parent = parent
+        self.key = key
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var decoder: NodeDecoder? = self
+        while let current = decoder, let key = current.key {
+            path.append(key)
+            decoder = current.parent
+        }
+        return path.reversed()
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let members) = node else { throw mismatch([String: Any].self) }
-        var table: [String: JSONNode] = [:]
-        table.reserveCapacity(members.count)
-        for member in members {
-            let key = try resolve { () throws(JSONError) in try member.key.string() }
-            if table[key] == nil { table[key] = member.value }
-        }
-        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, members: table))
+        let keys = try resolve { () throws(JSONError) in try JSONObjectKeys(members) }
+        return KeyedDecodingContainer(KeyedContainer<Key>(decoder: self, members: keys))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -73,7 +82,7 @@ final class NodeDecoder: Decoder {
     }
 
     func child(_ node: JSONNode, _ key: any CodingKey) -> NodeDecoder {
-        NodeDecoder(node: node, codingPath: codingPath + [key])
+        NodeDecoder(node: node, parent: self, key: key)
     }
 
     // MARK: scalars
@@ -105,6 +114,7 @@ final class NodeDecoder: Decoder {
         case is Int.Type: return try unwrapInteger(Int.self) as! T
         case is Int64.Type: return try unwrapInteger(Int64.self) as! T
         case is Double.Type: return try unwrapFloat(Double.self) as! T
+        case is JSONValue.Type: return try resolve { () throws(JSONError) in try JSONValue(node: node) } as! T
         default: return try T(from: self)
         }
     }
@@ -134,15 +144,15 @@ extension NodeDecoder: SingleValueDecodingContainer {
 
 struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: NodeDecoder
-    let members: [String: JSONNode]
+    let members: JSONObjectKeys
 
     var codingPath: [any CodingKey] { decoder.codingPath }
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
 
-    func contains(_ key: Key) -> Bool { members[key.stringValue] != nil }
+    func contains(_ key: Key) -> Bool { members.value(for: key.stringValue) != nil }
 
     func node(_ key: Key) throws -> NodeDecoder {
-        guard let node = members[key.stringValue] else {
+        guard let node = members.value(for: key.stringValue) else {
             throw DecodingError.keyNotFound(key, .init(
                 codingPath: codingPath, debugDescription: "No value associated with key \(key.stringValue)."))
         }
@@ -177,11 +187,11 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func superDecoder() throws -> any Decoder {
-        decoder.child(members[JSONCodingKey.super.stringValue] ?? .null, JSONCodingKey.super)
+        decoder.child(members.value(for: JSONCodingKey.super.stringValue) ?? .null, JSONCodingKey.super)
     }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
-        decoder.child(members[key.stringValue] ?? .null, key)
+        decoder.child(members.value(for: key.stringValue) ?? .null, key)
     }
 }
 

@@ -12,23 +12,28 @@ public enum JSONScanner {
     /// Parses a whole document: one value, whitespace around it, nothing else.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONError) -> JSONNode {
         let input = try JSONInputEncoding.utf8(Array(bytes))
-        var reader = Reader(bytes: input)
-        let value = try reader.value()
-        try reader.skipWhitespace(allowingEnd: true)
-        guard reader.index == input.endIndex else {
-            throw JSONError(.syntax, "unexpected byte after the top-level value", at: reader.index)
+        // Bytes are read through a pointer (no bounds check per byte in release builds); strings and numbers
+        // keep slices of the array, which owns the bytes.
+        return try input.withUnsafeBufferPointer { (base) throws(JSONError) -> JSONNode in
+            var reader = Reader(owner: input, bytes: base)
+            let value = try reader.value()
+            try reader.skipWhitespace(allowingEnd: true)
+            guard reader.index == base.endIndex else {
+                throw JSONError(.syntax, "unexpected byte after the top-level value", at: reader.index)
+            }
+            return value
         }
-        return value
     }
 
     struct Reader {
-        let bytes: [UInt8]
-        var index: Int
+        let owner: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
         var depth = 0
 
-        init(bytes: [UInt8]) {
+        init(owner: [UInt8], bytes: UnsafeBufferPointer<UInt8>) {
+            self.owner = owner
             self.bytes = bytes
-            self.index = bytes.startIndex
         }
 
         /// Skips JSON whitespace; with `allowingEnd` false, running out of input is an error.
@@ -68,7 +73,7 @@ public enum JSONScanner {
             let count = word.utf8CodeUnitCount
             guard bytes.endIndex - index >= count else { throw JSONError(.syntax, "unexpected end of input", at: index) }
             let matches = word.withUTF8Buffer { expected in
-                expected.elementsEqual(bytes[index..<index + count])
+                expected.elementsEqual(UnsafeBufferPointer(rebasing: bytes[index..<index + count]))
             }
             guard matches else { throw JSONError(.syntax, "invalid literal, expected \(word)", at: index) }
             index += count
@@ -84,10 +89,10 @@ public enum JSONScanner {
                      UInt8(ascii: "e"), UInt8(ascii: "E"):
                     index += 1
                 default:
-                    return JSONText(bytes[start..<index])
+                    return JSONText(owner[start..<index])
                 }
             }
-            return JSONText(bytes[start..<index])
+            return JSONText(owner[start..<index])
         }
 
         /// A string's raw bytes. Only the closing quote is looked for here: after a backslash one byte is skipped,
@@ -102,7 +107,7 @@ public enum JSONScanner {
                 switch bytes[index] {
                 case UInt8(ascii: "\""):
                     defer { index += 1 }
-                    return JSONText(bytes[start..<index])
+                    return JSONText(owner[start..<index])
                 case UInt8(ascii: "\\"):
                     index += 1
                     guard index < bytes.endIndex else { break }
@@ -112,7 +117,8 @@ public enum JSONScanner {
                         guard bytes.endIndex - index >= 4 else {
                             throw JSONError(.syntax, "unexpected end of input in \\u escape", at: index)
                         }
-                        guard !bytes[index..<index + 4].contains(UInt8(ascii: "\"")) else {
+                        guard bytes[index] != UInt8(ascii: "\""), bytes[index + 1] != UInt8(ascii: "\""),
+                              bytes[index + 2] != UInt8(ascii: "\""), bytes[index + 3] != UInt8(ascii: "\"") else {
                             throw JSONError(.invalidString, "quote inside a \\u escape", at: index)
                         }
                         index += 4

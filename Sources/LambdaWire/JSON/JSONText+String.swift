@@ -5,11 +5,15 @@ extension JSONText {
     /// The string these raw bytes spell.
     public func string() throws(JSONError) -> String {
         // Most strings have no escape and no control byte: validate them as UTF-8 in one go.
-        if !bytes.contains(where: { $0 == UInt8(ascii: "\\") || $0 < 0x20 }) {
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw JSONError(.invalidString, "string is not valid UTF-8", at: offset)
-            }
-            return text
+        enum Simple { case text(String), invalid, needsEscapes }
+        let simple: Simple = bytes.withUnsafeBufferPointer { buffer in
+            for byte in buffer where byte == UInt8(ascii: "\\") || byte < 0x20 { return .needsEscapes }
+            return String(validating: buffer, as: UTF8.self).map(Simple.text) ?? .invalid
+        }
+        switch simple {
+        case .text(let text): return text
+        case .invalid: throw JSONError(.invalidString, "string is not valid UTF-8", at: offset)
+        case .needsEscapes: break
         }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
