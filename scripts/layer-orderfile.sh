@@ -21,6 +21,8 @@ done
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# lantern emulate started as root runs the extension as uid 993: it must reach the binary and write its profile.
+chmod 1777 "$work"
 # valgrind 3.19 cannot read the DWARF Swift 6 writes; the symbol table is all the profile needs.
 strip --strip-debug -o "$work/lantern-extension" "$layer_bin"
 cat > "$work/callgrind-extension" <<SH

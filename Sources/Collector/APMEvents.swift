@@ -3,7 +3,6 @@
 // from the Lambda environment when no agent has sent one. Each returns one ndjson line without a
 // trailing newline. Plain parameters keep this independent of LambdaWire.
 
-import FoundationEssentials
 import NIOCore
 
 /// The intake v2 events the collector makes itself.
@@ -46,11 +45,12 @@ public enum APMEvents {
         let faas = FaaSFields(
             execution: requestID, coldstart: (initDurationMs ?? 0) > 0, id: functionARN, name: functionName,
             version: functionVersion)
-        return JSONLine.encode(MetricsetLine(
+        let line = MetricsetLine(
             timestamp: timestampMicros, faas: faas, durationMs: durationMs, billedDurationMs: billedDurationMs,
             memoryTotalBytes: Double(memorySizeMB) * mebibyte,
             memoryFreeBytes: Double(max(0, memorySizeMB - maxMemoryUsedMB)) * mebibyte,
-            coldstartDurationMs: initDurationMs, timeoutMs: timeoutMs))
+            coldstartDurationMs: initDurationMs, timeoutMs: timeoutMs)
+        return JSONLine.written(line.write(into:))
     }
 
     /// What the collector learns from one function log line.
@@ -68,7 +68,7 @@ public enum APMEvents {
         var fields = LogLineFields()
         let trimmed = message.drop(while: { $0 == " " || $0 == "\t" })
         if trimmed.first == "{",
-            let object = try? JSONDecoder().decode(IntakeJSON.self, from: Data(trimmed.utf8)),
+            let object = try? JSONLine.decode(IntakeJSON.self, bytes: trimmed.utf8),
             case .object = object
         {
             func lookup(_ paths: [String]) -> String? {
@@ -98,9 +98,10 @@ public enum APMEvents {
     ) -> ByteBuffer {
         let fields = logFields(of: message)
         let faas = FaaSFields(execution: requestID, id: functionARN, name: functionName, version: functionVersion)
-        return JSONLine.encode(LogEventLine(
+        let line = LogEventLine(
             timestamp: timestampMicros, message: message, faas: faas, level: fields.level, traceID: fields.traceID,
-            transactionID: fields.transactionID, spanID: fields.spanID))
+            transactionID: fields.transactionID, spanID: fields.spanID)
+        return JSONLine.written(line.write(into:))
     }
 
     /// A metadata line built from the Lambda environment, used when no agent has sent metadata yet.

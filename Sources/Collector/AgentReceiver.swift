@@ -5,7 +5,6 @@
 //   anything else          proxied to the APM Server with the auth header added (502 when unreachable)
 // Bodies are capped (413). Each connection is served by one task over NIOAsyncChannel.
 
-import FoundationEssentials
 import LanternStore
 import Logging
 import NIOCore

@@ -8,7 +8,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FoundationEssentials
 import LambdaWire
 import LanternStore
 import Logging
@@ -32,7 +31,7 @@ public enum CollectorProcess {
     public static func run(environment: [String: String], arguments: [String]) async -> Int32 {
         let startedAt = epochMicros()
         unblockTerminationSignals()
-        let environmentID = UUID().uuidString.lowercased()
+        let environmentID = RandomUUID.make()
         var config: CollectorConfig
         var configError: ConfigError?
         do {

@@ -411,7 +411,11 @@ public actor Forwarder {
         }
         var gzipped: ByteBuffer
         do {
-            let compressor = try gzip ?? ZlibCompressor(algorithm: .gzip, configuration: .init(compressionLevel: .fastestCompression))
+            // memoryLevel 5: every reset clears zlib's hash table, 64 KB at the default level 8 (2.6% of the
+            // extension's instructions per invocation under callgrind); 8 KB here. Bodies grow by 0-2.5%
+            // (1.3 KB: +0%, 8 KB: +0.6%, 1.6 MB of spans: +2.5%, level 1 as before).
+            let compressor = try gzip ?? ZlibCompressor(
+                algorithm: .gzip, configuration: .init(windowSize: 15, compressionLevel: 1, memoryLevel: 5))
             gzip = compressor
             try compressor.reset()
             gzipped = ByteBuffer()

@@ -4,7 +4,6 @@
 // untouched: the APM Server validates them, and parsing every span here would cost the hot path.
 
 import CompressNIO
-import FoundationEssentials
 import NIOCore
 
 /// The kind of an intake v2 ndjson line, from its first key.

@@ -1,9 +1,9 @@
-// A JSON document as a value, decoded and encoded by FoundationEssentials' JSONDecoder/JSONEncoder.
-// Used where the collector edits JSON it did not write (the agent's registered transaction) or builds
+// A JSON document as a value, read and written by LambdaWire's Foundation-free JSON (`JSONScanner`,
+// `JSONWriter`; held to FoundationEssentials' answers by the differential tests). Used where the collector edits JSON it did not write (the agent's registered transaction) or builds
 // events whose shape is open (samples keyed by metric name). Integers stay integers: the APM Server
 // decodes timestamps and counts into integer fields and rejects `1.7e+15`.
 
-import FoundationEssentials
+import LambdaWire
 import NIOCore
 
 /// Any JSON value (integers kept apart from doubles, unlike LambdaWire.JSONValue).
@@ -81,18 +81,27 @@ extension IntakeJSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
     }
 }
 
-/// JSON <-> ByteBuffer for the collector's own events (one line each, no trailing newline).
+/// JSON <-> ByteBuffer for the collector's own events (one line each, no trailing newline): compact, keys
+/// sorted, `/` unescaped (byte for byte what FoundationEssentials' JSONEncoder wrote with those options).
 enum JSONLine {
     static func encode(_ value: some Encodable) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding our own value types cannot fail (no non-finite doubles reach here: see `finite`).
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return ByteBuffer(bytes: data)
+        if let json = value as? IntakeJSON {
+            var writer = JSONWriter()
+            guard (try? json.write(into: &writer)) != nil else { return ByteBuffer(string: "{}") }
+            return ByteBuffer(bytes: writer.bytes)
+        }
+        return ByteBuffer(bytes: (try? JSONNodeEncoder().encode(value)) ?? Array("{}".utf8))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from line: ByteBuffer) throws -> T {
-        try JSONDecoder().decode(type, from: Data(line.readableBytesView))
+        try decode(type, bytes: line.readableBytesView)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, bytes: some Collection<UInt8>) throws -> T {
+        let node = try JSONScanner.parse(bytes)
+        if type == IntakeJSON.self { return try IntakeJSON(node: node) as! T }
+        return try JSONNodeDecoder().decode(type, from: node)
     }
 
     /// A double the encoder accepts (JSON has no NaN or infinity).

@@ -2,11 +2,11 @@
 // structured loggers) and the Lambda runtimes' text prefix (`[ERROR]\t2026-...`). The store keeps it
 // so the dashboard can colour and filter lines.
 
-import FoundationEssentials
+import LambdaWire
 
 /// The level of a log line, when it says one.
 enum LogLevel {
-    private struct JSONLine: Decodable {
+    struct LevelFields: Decodable {
         var level: String?
         var levelname: String?
         var severity: String?
@@ -24,7 +24,7 @@ enum LogLevel {
     static func parse(_ line: String) -> String? {
         let first = line.utf8.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
         if first == UInt8(ascii: "{") {
-            guard let decoded = try? JSONDecoder().decode(JSONLine.self, from: Data(line.utf8)) else { return nil }
+            guard let decoded = try? JSONNodeDecoder().decode(LevelFields.self, from: line.utf8) else { return nil }
             return (decoded.level ?? decoded.levelname ?? decoded.severity ?? decoded.logLevel).map(normalize)
         }
         if first == UInt8(ascii: "[") {

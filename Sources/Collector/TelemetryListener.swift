@@ -2,7 +2,6 @@
 // sandbox. This listener answers fast (Lambda waits for the answer before it sends more), decodes the
 // array on the event loop and hands it, in delivery order, to the `TelemetryRouter`.
 
-import FoundationEssentials
 import LambdaWire
 import Logging
 import NIOCore
@@ -140,7 +139,7 @@ final class TelemetryHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         if tooLarge { return (.payloadTooLarge, "delivery larger than \(TelemetryListener.maxBodyBytes) bytes") }
         guard let body, body.readableBytes > 0 else { return (.ok, "OK") }
         do {
-            let events = try JSONDecoder().decode([TelemetryEvent].self, from: Data(body.readableBytesView))
+            let events = try WireJSON.decode([TelemetryEvent].self, from: body.readableBytesView)
             if case .dropped = deliveries.yield(events) {
                 logger.warning("telemetry deliveries are not being routed fast enough; asked for this one again")
                 return (.serviceUnavailable, "busy: deliver again")

@@ -1,7 +1,6 @@
 // Turns Telemetry API deliveries into what the collector does with them: invocation facts and ends
 // (through the InvocationBook), environment facts, platform notes and log lines.
 
-import FoundationEssentials
 import LambdaWire
 import LanternStore
 import Logging
@@ -100,8 +99,8 @@ public struct TelemetryRouter: Sendable {
             while text.last == "\n" || text.last == "\r" { text.removeLast() }
             return String(text)
         case .json(let value):
-            guard let data = try? JSONEncoder().encode(value) else { return "" }
-            return String(decoding: data, as: UTF8.self)
+            guard let bytes = try? WireJSON.encode(value) else { return "" }
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 

@@ -9,7 +9,7 @@ struct LanternBench: AsyncParsableCommand {
         subcommands: [
             AllBenchmark.self, OverheadBenchmark.self, ColdStartBenchmark.self, ShutdownBenchmark.self,
             MemoryBenchmark.self, HangBenchmark.self, IntakeBenchmark.self, StoreBenchmark.self, StoreBoundBenchmark.self,
-            DashBenchmark.self, ManagedInstancesBenchmark.self,
+            DashBenchmark.self, ManagedInstancesBenchmark.self, InstructionsBenchmark.self,
         ]
     )
 }

@@ -55,3 +55,21 @@ func writeFile(_ path: String, _ text: String) throws {
         #expect(SandboxHost.bindAddress(hostsFile: "/nonexistent/hosts") == "127.0.0.1")
     }
 }
+
+@Suite struct RandomUUIDTests {
+    @Test func isAVersion4UUIDInLowerCase() {
+        var generator = SystemRandomNumberGenerator()
+        var seen = Set<String>()
+        for _ in 0..<200 {
+            let id = RandomUUID.make(using: &generator)
+            let bytes = Array(id.utf8)
+            #expect(bytes.count == 36)
+            #expect([8, 13, 18, 23].allSatisfy { bytes[$0] == UInt8(ascii: "-") }, "\(id)")
+            #expect(bytes[14] == UInt8(ascii: "4"), "\(id)")
+            #expect("89ab".utf8.contains(bytes[19]), "\(id)")
+            #expect(bytes.enumerated().allSatisfy { [8, 13, 18, 23].contains($0.offset) || "0123456789abcdef".utf8.contains($0.element) })
+            seen.insert(id)
+        }
+        #expect(seen.count == 200)
+    }
+}

@@ -2,7 +2,6 @@
 // and the two error reports. Also the Telemetry API subscription, which shares the listener and the
 // extension identifier.
 
-import FoundationEssentials
 import LambdaWire
 import LanternStore
 import NIOCore
@@ -116,7 +115,7 @@ public final class ExtensionsClient: Sendable {
         var request = makeRequest(TelemetryAPI.path, method: .PUT)
         request.headers.add(name: ExtensionsAPI.Header.identifier, value: identifier)
         request.headers.add(name: "Content-Type", value: "application/json")
-        guard let body = try? JSONEncoder().encode(subscription) else {
+        guard let body = try? WireJSON.encode(subscription) else {
             throw ExtensionsAPIError(code: .undecodableBody, operation: operation, status: nil,
                                      detail: "the subscription could not be encoded")
         }
@@ -138,7 +137,7 @@ public final class ExtensionsClient: Sendable {
         request.headers.add(name: ExtensionsAPI.Header.identifier, value: identifier)
         request.headers.add(name: ExtensionsAPI.Header.functionErrorType, value: errorType)
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let body = try? JSONEncoder().encode(ErrorResponse(errorType: errorType, errorMessage: message)) {
+        if let body = try? WireJSON.encode(ErrorResponse(errorType: errorType, errorMessage: message)) {
             request.body = ByteBuffer(bytes: body)
         }
         let (status, _, answer) = try await send(request, operation: operation, timeout: .seconds(5))
@@ -171,7 +170,7 @@ public final class ExtensionsClient: Sendable {
         _ type: T.Type, from body: ByteBuffer, operation: String, status: Int
     ) throws(ExtensionsAPIError) -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
+            return try WireJSON.decode(T.self, from: body.readableBytesView)
         } catch {
             throw ExtensionsAPIError(code: .undecodableBody, operation: operation, status: status,
                                      detail: "\(error); body: \(String(buffer: body).prefix(200))")
@@ -185,7 +184,7 @@ public final class ExtensionsClient: Sendable {
 
     /// `errorType: errorMessage` of a Lambda error body, when the body is one.
     static func errorDetail(_ body: ByteBuffer) -> String? {
-        guard let error = try? JSONDecoder().decode(ErrorResponse.self, from: Data(body.readableBytesView)) else {
+        guard let error = try? WireJSON.decode(ErrorResponse.self, from: body.readableBytesView) else {
             return nil
         }
         return "\(error.errorType): \(error.errorMessage)"

@@ -1,0 +1,72 @@
+// Writes JSON text into a byte array. Strings are escaped as RFC 8259 requires and no more: `"` and `\`,
+// and the control characters below 0x20 (`\b \f \n \r \t` by name, the rest as `\u00XX`); `/` and non-ASCII
+// stay as they are, as FoundationEssentials' JSONEncoder writes them with `.withoutEscapingSlashes`.
+
+/// Appends JSON tokens to `bytes`.
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    public mutating func null() { bytes.append(contentsOf: "null".utf8) }
+
+    public mutating func bool(_ value: Bool) { bytes.append(contentsOf: (value ? "true" : "false").utf8) }
+
+    public mutating func integer(_ value: some FixedWidthInteger) { bytes.append(contentsOf: String(value).utf8) }
+
+    /// A finite double, written as Swift's shortest round-tripping form without a trailing `.0` (as
+    /// Foundation writes it). JSON has no NaN or infinity.
+    public mutating func double(_ value: Double) throws(JSONError) {
+        guard value.isFinite else { throw JSONError(.unwritableNumber, "\(value) is not a JSON number") }
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// A finite float, in Float's own shortest form (not widened to Double's digits).
+    public mutating func float(_ value: Float) throws(JSONError) {
+        guard value.isFinite else { throw JSONError(.unwritableNumber, "\(value) is not a JSON number") }
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// A string, quoted and escaped.
+    public mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                runStart = index + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+                case 0x08: bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "f"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Raw structural bytes: `{`, `}`, `[`, `]`, `,`, `:`.
+    public mutating func punctuation(_ byte: UInt8) { bytes.append(byte) }
+
+    /// `"key":`.
+    public mutating func key(_ key: String) {
+        string(key)
+        bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// Bytes that are already JSON (a value another writer produced).
+    public mutating func raw(_ json: some Sequence<UInt8>) { bytes.append(contentsOf: json) }
+}
