@@ -30,8 +30,10 @@ extension TerminalTests {
 
         // Open lmi00002 (fourth row): its concurrency and overlap.
         try tmux.keys("j", "j", "j", "Enter")
+        // Wait for the whole overlap list: a capture can land while ncurses is still writing the frame's lines.
         (screen, _) = try tmux.expectScreen("the detail's overlap") {
             $0.contains("Invocation lmi00002") && $0.contains("2 other invocations ran at the same time")
+                && $0.contains("lmi00003")
         }
         #expect(screen.contains("-100.0ms") && screen.contains("+150.0ms"), "\(screen)")
 
