@@ -381,24 +381,29 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
 /// Finds request-id-shaped tokens (8-4-4-4-12 hex digits) in a log line.
 enum RequestIDScan {
     static func candidates(in text: String) -> [Substring] {
-        let bytes = Array(text.utf8)
-        guard bytes.count >= 36 else { return [] }
-        var found: [Substring] = []
-        var i = 0
-        while i + 36 <= bytes.count {
-            if isUUID(bytes, at: i) {
-                let start = text.utf8.index(text.utf8.startIndex, offsetBy: i)
-                let end = text.utf8.index(start, offsetBy: 36)
-                found.append(text[start..<end])
-                i += 36
-            } else {
-                i += 1
+        var bytes = text
+        // Native strings are contiguous UTF-8; scanning the bytes in place spares a copy per log line.
+        let offsets = bytes.withUTF8 { bytes -> [Int] in
+            guard bytes.count >= 36 else { return [] }
+            var found: [Int] = []
+            var i = 0
+            while i + 36 <= bytes.count {
+                if isUUID(bytes, at: i) {
+                    found.append(i)
+                    i += 36
+                } else {
+                    i += 1
+                }
             }
+            return found
         }
-        return found
+        return offsets.map { offset in
+            let start = text.utf8.index(text.utf8.startIndex, offsetBy: offset)
+            return text[start..<text.utf8.index(start, offsetBy: 36)]
+        }
     }
 
-    private static func isUUID(_ b: [UInt8], at i: Int) -> Bool {
+    private static func isUUID(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
         guard b[i + 8] == UInt8(ascii: "-"), b[i + 13] == UInt8(ascii: "-"), b[i + 18] == UInt8(ascii: "-"),
               b[i + 23] == UInt8(ascii: "-") else { return false }
         for k in 0..<36 where k != 8 && k != 13 && k != 18 && k != 23 {
