@@ -52,6 +52,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "ExecutorHook",
             ]
         ),
 
@@ -92,6 +93,8 @@ let package = Package(
         ),
         // Symbols the layer binary must not take from a newer glibc than Lambda's (see hypotf.c).
         .target(name: "GlibcCompat"),
+        // Swift Concurrency's global executor hook, set from C (see its header for why not through dlsym).
+        .target(name: "ExecutorHook"),
         .executableTarget(name: "lantern-extension", dependencies: ["Collector", "GlibcCompat"]),
         // The no-op extension the overhead benchmarks use as their floor.
         .executableTarget(

@@ -40,9 +40,9 @@ PC
 export PKG_CONFIG_PATH="$static_libs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 
 flags=(-c release --product lantern-extension --static-swift-stdlib --scratch-path "$scratch"
-  -Xswiftc -Osize -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xswiftc -Xfrontend -Xswiftc -function-sections
+  -Xswiftc -Osize -Xswiftc -enforce-exclusivity=unchecked -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xswiftc -Xfrontend -Xswiftc -function-sections
   -Xcc -Os -Xcc -ffunction-sections -Xcc -fdata-sections
-  -Xswiftc -use-ld=lld -Xlinker -T -Xlinker "$PWD/scripts/layer-text.ld" -Xlinker --gc-sections -Xlinker --no-export-dynamic -Xlinker --icf=all)
+  -Xswiftc -use-ld=lld -Xlinker -T -Xlinker "$PWD/scripts/layer-text.ld" -Xlinker --gc-sections -Xlinker --no-eh-frame-hdr -Xlinker --no-export-dynamic -Xlinker --icf=all)
 # The functions the collector runs, hottest first (scripts/layer-orderfile.sh writes the list): placed
 # together, the pages the kernel maps around each executed one hold more executed code, so RSS falls.
 # lld, because gold ignored --section-ordering-file here; names the binary no longer has are skipped quietly.
@@ -56,7 +56,12 @@ swift build "${flags[@]}"
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage" "$static_libs"' EXIT
 mkdir -p "$stage/extensions"
-strip -o "$stage/extensions/lantern-extension" "$built"
+# Unwind tables (.eh_frame, .eh_frame_hdr: 2.2 MB, 0.7 MB of the zip) go too. Nothing in the binary unwinds
+# through them at work: Swift errors are return values, its crash backtracer needs a swift-backtrace binary the
+# layer does not ship, and the C++ in it (the Swift runtime, BoringSSL) is built without exceptions. What did:
+# glibc's forced unwind in pthread_exit (libdispatch's main thread) stops at the first frame without a table and
+# jumps straight to the thread's exit, which is all it needed (docs/layer.md).
+strip --remove-section=.eh_frame --remove-section=.eh_frame_hdr -o "$stage/extensions/lantern-extension" "$built"
 chmod 755 "$stage/extensions/lantern-extension"
 
 # The layer must not need the toolchain: no libswift*.so may remain among the dynamic dependencies.

@@ -133,10 +133,9 @@ public actor InvocationBook: AgentObserver {
         let invokedAt = entries[requestID]?.invokedAt ?? epochMicros()
         let margin = DeadlineMargin.milliseconds(remainingMs: deadlineMs - invokedAt / 1000)
         let delayMicros = max(0, (deadlineMs - margin) * 1000 - epochMicros())
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: .microseconds(delayMicros))
-            guard !Task.isCancelled else { return }
-            await self?.deadlineReached(requestID)
+        let timer = LoopTimer(after: .microseconds(delayMicros)) { [weak self] in
+            guard let self else { return }
+            Task { await self.deadlineReached(requestID) }
         }
         defer { timer.cancel() }
         return await withTaskCancellationHandler {
@@ -449,7 +448,10 @@ public actor InvocationBook: AgentObserver {
             entries[id] = nil
             dropped.append(id)
         }
-        if !dropped.isEmpty {
+        if dropped.count == excess {
+            // The usual case: the oldest ones went, in order (no hashing of every remembered id).
+            order.removeFirst(excess)
+        } else if !dropped.isEmpty {
             let gone = Set(dropped)
             order.removeAll { gone.contains($0) }
         }

@@ -98,7 +98,8 @@ public struct InvocationLoop: Service, CustomStringConvertible {
         // One hop to the book between the send and `next`: it is on every invocation's post-runtime path.
         await book.released(requestID: requestID, at: epochMicros(), proxiesForwarded: sent)
         // Lambda freezes the sandbox once every `next` is in; an invocation's facts still in the commit delay would
-        // reach the file only at the thaw. A nudge (no wait) lets the writer commit while `next` goes out.
+        // reach the file only at the thaw. A nudge (no wait) lets the writer commit while `next` goes out; the
+        // Recorder ignores it when it committed within the last 250 ms (Options.minimumCommitIntervalMs).
         recorder?.commitSoon()
         logger.debug("invocation released", metadata: ["request": "\(requestID)", "reason": "\(end.reason.rawValue)"])
     }

@@ -20,6 +20,8 @@ final class RecordQueue: Sendable {
         var writerLingering = false
         /// The next commit must not linger (`commitSoon`), even if the writer has not reached the delay yet.
         var commitRequested = false
+        /// When the writer last took records to commit (`DispatchTime` uptime, ns); 0 before the first.
+        var lastTakeAt: UInt64 = 0
         var closing = false
         var closed = false
         /// Why the store never opened (background open): every flush reports it.
@@ -31,11 +33,13 @@ final class RecordQueue: Sendable {
     }
 
     let maxQueue: Int
+    let minimumCommitIntervalNanoseconds: UInt64
     let state: Mutex<State>
     private let wakeUp = DispatchSemaphore(value: 0)
 
-    init(maxQueue: Int) {
+    init(maxQueue: Int, minimumCommitIntervalMs: Int = 0) {
         self.maxQueue = max(1, maxQueue)
+        minimumCommitIntervalNanoseconds = UInt64(max(0, minimumCommitIntervalMs)) * 1_000_000
         var initial = State()
         initial.pending.reserveCapacity(min(self.maxQueue, 4_096))
         state = Mutex(initial)
@@ -60,9 +64,15 @@ final class RecordQueue: Sendable {
     }
 
     /// Commits what is pending without the delay: wakes a lingering writer, and one that has not reached its delay
-    /// yet will not linger.
+    /// yet will not linger. Unless the writer took records less than `minimumCommitInterval` ago: then the delay
+    /// stands, so a steady stream of requests commits once per delay rather than once per request.
     func commitSoon() {
         let wake = state.withLock { state in
+            if minimumCommitIntervalNanoseconds > 0, state.lastTakeAt > 0,
+                DispatchTime.now().uptimeNanoseconds - state.lastTakeAt < minimumCommitIntervalNanoseconds
+            {
+                return false
+            }
             state.commitRequested = true
             let wake = state.writerLingering
             state.writerLingering = false
@@ -104,6 +114,7 @@ final class RecordQueue: Sendable {
                         return (nil, true)
                     }
                     state.commitRequested = false
+                    state.lastTakeAt = DispatchTime.now().uptimeNanoseconds
                     swap(&state.pending, &buffer)
                     return (.records, false)
                 }

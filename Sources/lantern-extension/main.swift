@@ -5,4 +5,5 @@ import Collector
 import GlibcCompat
 
 lantern_tune_malloc()
+let onEventLoop = EventLoopExecutor.install(loops: 1)
 await CollectorProcess.main()

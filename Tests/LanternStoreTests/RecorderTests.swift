@@ -102,6 +102,31 @@ struct RecorderTests {
         await recorder.close()
     }
 
+    @Test("minimum commit interval: a commitSoon right after a commit leaves the delay standing; a later one commits at once")
+    func commitSoonWithinTheMinimumInterval() async throws {
+        let path = try StoreFixtures.storePath("interval")
+        var options = StoreFixtures.quietOptions()
+        options.commitDelayMs = 1_500
+        options.minimumCommitIntervalMs = 1_500
+        let recorder = try Recorder(path: path, options: options)
+        recorder.record(.invocation(StoreFixtures.invocation("first", at: 1)))
+        recorder.commitSoon()
+        #expect(await eventually(timeout: .seconds(1)) { recorder.statistics.committed == 1 }, "the first nudge commits at once")
+        // Within the interval: the nudge is ignored, the record waits for the delay (and is not lost).
+        recorder.record(.invocation(StoreFixtures.invocation("second", at: 2)))
+        recorder.commitSoon()
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(recorder.statistics.committed == 1, "committed inside the minimum interval")
+        #expect(await eventually(timeout: .seconds(3)) { recorder.statistics.committed == 2 }, "the delay still commits it")
+        // Past the interval: a nudge commits at once again.
+        try await Task.sleep(for: .milliseconds(1_600))
+        recorder.record(.invocation(StoreFixtures.invocation("third", at: 3)))
+        recorder.commitSoon()
+        #expect(await eventually(timeout: .seconds(1)) { recorder.statistics.committed == 3 }, "a nudge after the interval commits at once")
+        #expect(try History(path: path).count(.invocations) == 3)
+        await recorder.close()
+    }
+
     @Test("commit delay: records that come during it share one transaction; flush and close do not wait for it")
     func commitDelay() async throws {
         let path = try StoreFixtures.storePath()
