@@ -42,6 +42,8 @@ struct AllBenchmark: AsyncParsableCommand {
         var storeRecorderPerSecond: Double
         var dash: DashBenchmark.Result
         var layer: LayerSize
+        /// Instructions per invocation (callgrind) of the shipped binary; nil without valgrind.
+        var instructions: InstructionsBenchmark.Result?
         var rows: [ResultRow]
     }
 
@@ -78,6 +80,14 @@ struct AllBenchmark: AsyncParsableCommand {
                 rate: 100, seconds: 10, floodRequests: 4_000, floodConcurrency: 16, collector: path, settings: settings)
             section(layerMemory?.summary ?? [])
         }
+        // CPU in instructions too: time moves with this VM's neighbours, callgrind's count does not.
+        var instructions: InstructionsBenchmark.Result?
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/valgrind") {
+            instructions = try await InstructionsBenchmark.measure(collector: shipped, settings: settings)
+            section(instructions?.summary ?? [])
+        } else {
+            section(["instructions: skipped (no valgrind; apt-get install valgrind)"])
+        }
         let hang = try await HangBenchmark.measure(invokes: 20, collector: shipped, settings: settings)
         section(hang.summary)
         let intake = try await IntakeBenchmark.measure(requests: 2_000, eventsPerRequest: 20, concurrency: 8)
@@ -97,14 +107,15 @@ struct AllBenchmark: AsyncParsableCommand {
 
         let rows = Self.rows(overhead: overhead, coldstart: coldstart, layerColdstart: layerColdstart, shutdown: shutdown, memory: memory,
                              layerMemory: layerMemory, hang: hang,
-                             intake: intake, raw: rawMedian, recorder: recorderMedian, dash: dash, layer: layer)
+                             intake: intake, raw: rawMedian, recorder: recorderMedian, dash: dash, layer: layer,
+                             instructions: instructions)
         let date = Self.timestamp()
         let machine = MachineInfo.current()
         let report = Report(
             date: date, machine: machine, command: command, sandboxSettings: settings, sandbox: overhead.sandbox, overhead: overhead, coldstart: coldstart, layerColdstart: layerColdstart,
             shutdown: shutdown, memory: memory, layerMemory: layerMemory, hang: hang, intakeEventsPerSecond: Double(intake.events) / intake.seconds,
             intakeDropped: intake.droppedEvents, storeRawPerSecond: rawMedian, storeRecorderPerSecond: recorderMedian,
-            dash: dash, layer: layer, rows: rows)
+            dash: dash, layer: layer, instructions: instructions, rows: rows)
         let elapsed = (clock.now - started).milliseconds / 1000
         let markdown = Self.markdown(report, elapsed: elapsed)
         print("")
@@ -135,7 +146,7 @@ struct AllBenchmark: AsyncParsableCommand {
         overhead: OverheadBenchmark.Result, coldstart: ColdStartBenchmark.Result, layerColdstart: ColdStartBenchmark.Result?,
         shutdown: ShutdownBenchmark.Result,
         memory: MemoryBenchmark.Result, layerMemory: MemoryBenchmark.Result?, hang: HangBenchmark.Result, intake: IntakeBenchmark.Result, raw: Double,
-        recorder: Double, dash: DashBenchmark.Result, layer: LayerSize
+        recorder: Double, dash: DashBenchmark.Result, layer: LayerSize, instructions: InstructionsBenchmark.Result?
     ) -> [ResultRow] {
         var rows: [ResultRow] = []
         for run in overhead.runs {
@@ -146,10 +157,17 @@ struct AllBenchmark: AsyncParsableCommand {
                 scenario: "overhead", metric: "\(run.setup.label): post-runtime p50 / p99",
                 value: "\(fixed(run.postRuntimeMs.p50, 3)) / \(fixed(run.postRuntimeMs.p99, 3)) ms"))
             if let cpu = run.extensionCPUMsPerInvoke {
+                // Issue 16's target is for lantern-extension; the no-op's figure is the floor of this machine.
+                let collector = run.setup == .collector
                 rows.append(ResultRow(
                     scenario: "overhead", metric: "\(run.setup.label): extension CPU (user + system) per invoke",
-                    value: "\(fixed(cpu, 3)) ms"))
+                    value: "\(fixed(cpu, 3)) ms", target: collector ? "≤ 0.5 ms" : nil, met: collector ? cpu <= 0.5 : nil))
             }
+        }
+        if let instructions {
+            rows.append(ResultRow(
+                scenario: "overhead", metric: "lantern-extension: instructions per invocation (callgrind, \(instructions.longInvokes) − \(instructions.shortInvokes) invokes)",
+                value: "\(Int(instructions.instructionsPerInvoke.rounded()))"))
         }
         if let floor = overhead.run(.noop), let collector = overhead.run(.collector) {
             let p50 = collector.postRuntimeMs.p50 - floor.postRuntimeMs.p50
@@ -190,8 +208,8 @@ struct AllBenchmark: AsyncParsableCommand {
                                   value: "\(fixed(Double(result.idleKB) / 1024)) MB"))
             rows.append(ResultRow(
                 scenario: "memory", metric: "\(label): peak RSS at \(fixed(result.achievedRate, 0)) invokes/s with agent data",
-                value: "\(fixed(Double(result.loadKB) / 1024)) MB", target: shipped ? "≤ 12 MB" : nil,
-                met: shipped ? Double(result.loadKB) / 1024 <= 12 && result.achievedRate >= 95 : nil))
+                value: "\(fixed(Double(result.loadKB) / 1024)) MB", target: shipped ? "≤ 10 MB" : nil,
+                met: shipped ? Double(result.loadKB) / 1024 <= 10 && result.achievedRate >= 95 : nil))
             rows.append(ResultRow(
                 scenario: "memory",
                 metric: "\(label): peak RSS under an agent flood (\(result.floodRequests) requests × 20 spans, 16 agents)",
@@ -213,8 +231,8 @@ struct AllBenchmark: AsyncParsableCommand {
         rows.append(ResultRow(scenario: "layer", metric: "lantern-extension binary: built / stripped / zip",
                               value: "\(mb(layer.builtBytes)) / \(mb(layer.strippedBytes)) / \(mb(layer.zipBytes))"
                                   + (layer.zipBytes.map { " (zip \($0) B)" } ?? ""),
-                              target: layer.zipBytes == nil ? nil : "zip ≤ 7 MB",
-                              met: layer.zipBytes.map { $0 <= 7_000_000 }))
+                              target: layer.zipBytes == nil ? nil : "zip ≤ 5 MB",
+                              met: layer.zipBytes.map { $0 <= 5_000_000 }))
         return rows
     }
 

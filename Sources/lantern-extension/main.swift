@@ -5,5 +5,6 @@ import Collector
 import GlibcCompat
 
 lantern_tune_malloc()
-let onEventLoop = EventLoopExecutor.install(loops: 1)
+// Before the first task: from here on every task runs on the one NIO event loop (EventLoopExecutor.swift).
+EventLoopExecutor.install(loops: 1)
 await CollectorProcess.main()
