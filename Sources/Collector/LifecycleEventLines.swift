@@ -2,7 +2,8 @@
 // SHUTDOWN, with `event.dataset: lantern.lifecycle`, `faas` fields and `labels` (strings become `labels.*`,
 // numbers `numeric_labels.*` in Elasticsearch). A `log` event because the APM Server stores it as it came, in
 // `logs-apm.app.<service>-*`, with its labels, faas fields and message queryable (docs/forwarding.md says why
-// not a metricset or a transaction). Written through keyed containers, as `LogEventLine`.
+// not a metricset or a transaction). The collector writes them directly (LifecycleEventLines+Writer.swift); the
+// Codable `encode(to:)` below is what the tests hold those bytes to.
 
 /// The dataset every lifecycle event carries (the filter in Kibana and ES|QL, and what `lantern import` keeps).
 public enum LifecycleDataset {

@@ -139,7 +139,9 @@ final class TelemetryHTTPHandler: ChannelInboundHandler, RemovableChannelHandler
         if tooLarge { return (.payloadTooLarge, "delivery larger than \(TelemetryListener.maxBodyBytes) bytes") }
         guard let body, body.readableBytes > 0 else { return (.ok, "OK") }
         do {
-            let events = try WireJSON.decode([TelemetryEvent].self, from: body.readableBytesView)
+            // Read straight from the parsed tree, not through Codable: the same events or the same refusal
+            // (TelemetryEvent+Node.swift), at a fraction of the instructions.
+            let events = try TelemetryEvent.decodeBatch(from: body.readableBytesView)
             if case .dropped = deliveries.yield(events) {
                 logger.warning("telemetry deliveries are not being routed fast enough; asked for this one again")
                 return (.serviceUnavailable, "busy: deliver again")

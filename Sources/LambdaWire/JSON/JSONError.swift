@@ -13,6 +13,9 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidEncoding
         /// A double that JSON cannot hold (NaN, infinity) was to be written.
         case unwritableNumber
+        /// A member a direct reader needs is missing, or a value is not the kind it needs (`JSONFields`): what a
+        /// Codable decode reports as `keyNotFound`, `valueNotFound` or `typeMismatch`.
+        case shape
     }
 
     public var code: Code

@@ -7,7 +7,14 @@ extension JSONText {
         // Most strings have no escape and no control byte: validate them as UTF-8 in one go.
         enum Simple { case text(String), invalid, needsEscapes }
         let simple: Simple = bytes.withUnsafeBufferPointer { buffer in
-            for byte in buffer where byte == UInt8(ascii: "\\") || byte < 0x20 { return .needsEscapes }
+            var ascii = true
+            for byte in buffer {
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return .needsEscapes }
+                if byte >= 0x80 { ascii = false }
+            }
+            // ASCII is valid UTF-8 as it stands; `String(validating:)` would still pay for generic metadata
+            // (`Unicode.ParseResult`) on every call, most of a short string's cost.
+            if ascii { return .text(String(decoding: buffer, as: UTF8.self)) }
             return String(validating: buffer, as: UTF8.self).map(Simple.text) ?? .invalid
         }
         switch simple {
