@@ -128,7 +128,7 @@ public enum IntakeDecoder {
                 // The first metadata line wins if an agent sends two.
                 if batch.metadata == nil { batch.metadata = line }
             case .transaction:
-                guard let decoded = try? JSONLine.decode(TransactionLine.self, from: line) else {
+                guard let decoded = try? TransactionLine(line: line) else {
                     rejected.append((offset + 1, "transaction line is not valid JSON"))
                     continue
                 }
@@ -154,7 +154,7 @@ public enum IntakeDecoder {
             case .metadata:
                 metadata = line
             case .transaction:
-                guard let decoded = try? JSONLine.decode(TransactionLine.self, from: line) else {
+                guard let decoded = try? TransactionLine(line: line) else {
                     throw IntakeError(.malformedLine, "transaction line is not valid JSON")
                 }
                 guard let id = decoded.transaction.id, !id.isEmpty else {

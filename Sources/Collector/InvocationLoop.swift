@@ -59,6 +59,9 @@ public struct InvocationLoop: Service, CustomStringConvertible {
         var fact = EnvironmentFact(id: environmentID)
         fact.readyAt = epochMicros()
         recorder?.record(.environment(fact))
+        // The sandbox may freeze at this `next` until the first invocation (or for good): what start-up recorded
+        // goes to the file now, not after the commit delay.
+        recorder?.commitNow()
         while true {
             let event = try await client.next(identifier: identifier)
             let receivedAt = epochMicros()

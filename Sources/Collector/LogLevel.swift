@@ -24,7 +24,7 @@ enum LogLevel {
     static func parse(_ line: String) -> String? {
         let first = line.utf8.first { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }
         if first == UInt8(ascii: "{") {
-            guard let decoded = try? JSONNodeDecoder().decode(LevelFields.self, from: line.utf8) else { return nil }
+            guard let decoded = try? LevelFields(bytes: line.utf8) else { return nil }
             return (decoded.level ?? decoded.levelname ?? decoded.severity ?? decoded.logLevel).map(normalize)
         }
         if first == UInt8(ascii: "[") {

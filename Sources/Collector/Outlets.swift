@@ -10,12 +10,16 @@ public protocol FactSink: Sendable {
     /// Takes `record`; false when it had to be dropped (and was counted).
     @discardableResult
     func record(_ record: StoreRecord) -> Bool
-    /// Commit what was taken now rather than after the commit delay, without waiting for it.
+    /// Commit what was taken now rather than after the commit delay, without waiting for it (unless the sink
+    /// committed very recently: see `Recorder.Options.minimumCommitIntervalMs`).
     func commitSoon()
+    /// Commit what was taken now, however recently the sink committed, without waiting for it.
+    func commitNow()
 }
 
 extension FactSink {
     public func commitSoon() {}
+    public func commitNow() {}
 }
 
 /// What the Lambda side asks of the forwarder (the `Forwarder` actor in production).

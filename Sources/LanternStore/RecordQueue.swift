@@ -66,9 +66,9 @@ final class RecordQueue: Sendable {
     /// Commits what is pending without the delay: wakes a lingering writer, and one that has not reached its delay
     /// yet will not linger. Unless the writer took records less than `minimumCommitInterval` ago: then the delay
     /// stands, so a steady stream of requests commits once per delay rather than once per request.
-    func commitSoon() {
+    func commitSoon(ignoringInterval: Bool = false) {
         let wake = state.withLock { state in
-            if minimumCommitIntervalNanoseconds > 0, state.lastTakeAt > 0,
+            if !ignoringInterval, minimumCommitIntervalNanoseconds > 0, state.lastTakeAt > 0,
                 DispatchTime.now().uptimeNanoseconds - state.lastTakeAt < minimumCommitIntervalNanoseconds
             {
                 return false

@@ -83,6 +83,10 @@ public final class Recorder: Sendable {
     /// `Options.minimumCommitIntervalMs` ago (then the delay stands). Does not wait.
     public func commitSoon() { queue.commitSoon() }
 
+    /// Ends the commit delay now, whenever the last commit was: for a moment after which nothing may come for long
+    /// (the collector's first `next`, when the sandbox may freeze until the first invocation). Does not wait.
+    public func commitNow() { queue.commitSoon(ignoringInterval: true) }
+
     /// Returns once everything accepted before the call is committed; throws the latest error if some of it was
     /// dropped after failed retries.
     public func flush() async throws(StoreError) {

@@ -56,12 +56,17 @@ struct CollectorJSONDifferentialTests {
         var mismatches: [String] = []
         for input in Self.inputs() {
             let data = Data(input)
+            let foundationTransaction = Result {
+                TransactionFields(try JSONDecoder().decode(IntakeDecoder.TransactionLine.self, from: data))
+            }
             let transaction = agree(
-                Result { TransactionFields(try JSONDecoder().decode(IntakeDecoder.TransactionLine.self, from: data)) },
+                foundationTransaction,
                 Result { TransactionFields(try JSONLine.decode(IntakeDecoder.TransactionLine.self, from: ByteBuffer(bytes: input))) })
-            let levels = agree(
-                Result { Levels(try JSONDecoder().decode(LogLevel.LevelFields.self, from: data)) },
-                Result { Levels(try JSONLine.decode(LogLevel.LevelFields.self, bytes: input)) })
+                // The direct read the receiver uses (IntakeLines+Node.swift).
+                && agree(foundationTransaction, Result { TransactionFields(try IntakeDecoder.TransactionLine(bytes: input)) })
+            let foundationLevels = Result { Levels(try JSONDecoder().decode(LogLevel.LevelFields.self, from: data)) }
+            let levels = agree(foundationLevels, Result { Levels(try JSONLine.decode(LogLevel.LevelFields.self, bytes: input)) })
+                && agree(foundationLevels, Result { Levels(try LogLevel.LevelFields(bytes: input)) })
             var tree = true
             if !JSONFuzzCorpus.hasLargeNonPlainNumber(input) {
                 tree = agree(

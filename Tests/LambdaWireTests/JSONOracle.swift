@@ -85,6 +85,21 @@ enum JSONOracle {
         }
     }
 
+    /// Foundation against a direct (non-Codable) reader of the same type.
+    static func compareDirect<T: Decodable & Equatable>(
+        _ type: T.Type, _ input: [UInt8], _ read: ([UInt8]) throws(JSONError) -> T
+    ) -> OracleMismatch? {
+        let expected: Result<T, any Error> = Result { try JSONDecoder().decode(T.self, from: Data(input)) }
+        let actual: Result<T, any Error> = Result { () throws(JSONError) in try read(input) }.mapError { $0 as any Error }
+        switch (expected, actual) {
+        case (.success(let a), .success(let b)) where a == b: return nil
+        case (.failure, .failure): return nil
+        default:
+            return OracleMismatch(type: "\(T.self) (direct)", input: input, foundation: "\(expected)".prefix(300).description,
+                                  lambdaWire: "\(actual)".prefix(300).description)
+        }
+    }
+
     /// Every type the oracle compares on one input. Integer reads of numbers of 2^53 and more that are not
     /// plain integers are left out: Foundation re-reads those through `Decimal`, and stops the process on some.
     static func compareAll(_ input: [UInt8]) -> [OracleMismatch] {
@@ -102,6 +117,7 @@ enum JSONOracle {
                 compare([String: OracleTree].self, input),
                 compare(OracleScalars.self, input),
                 compare(ExtensionEvent.self, input),
+                compareDirect(ExtensionEvent.self, input) { (bytes) throws(JSONError) in try ExtensionEvent.decode(from: bytes) },
                 compare(Int64.self, input),
                 compare(Double.self, input),
             ]

@@ -92,7 +92,12 @@ public final class ExtensionsClient: Sendable {
         request.headers.add(name: ExtensionsAPI.Header.identifier, value: identifier)
         let (status, _, body) = try await send(request, operation: operation, timeout: .hours(24 * 366))
         guard status == 200 else { throw unexpected(operation, status, body) }
-        return try decode(ExtensionEvent.self, from: body, operation: operation, status: status)
+        do {
+            return try ExtensionEvent.decode(from: body.readableBytesView)
+        } catch {
+            throw ExtensionsAPIError(code: .undecodableBody, operation: operation, status: status,
+                                     detail: "\(error); body: \(String(buffer: body).prefix(200))")
+        }
     }
 
     /// `POST /extension/init/error`: initialisation failed; the extension should exit afterwards.

@@ -6,52 +6,62 @@
 // Errors are `JSONError(.shape)` instead of `DecodingError`: callers only learn that the input was refused.
 
 /// The members of one JSON object, read as a keyed decoding container reads them.
-struct JSONFields {
+public struct JSONFields {
     let keys: JSONObjectKeys
 
-    init(_ node: JSONNode) throws(JSONError) {
+    public init(_ node: JSONNode) throws(JSONError) {
         guard case .object(let members) = node else { throw node.shapeError("an object") }
         keys = try JSONObjectKeys(members)
     }
 
     /// `decode(_:forKey:)`'s lookup: the member must be there.
-    func required(_ key: String) throws(JSONError) -> JSONNode {
+    public func required(_ key: String) throws(JSONError) -> JSONNode {
         guard let node = keys.value(for: key) else { throw JSONError(.shape, "no member \"\(key)\"") }
         return node
     }
 
     /// `decodeIfPresent(_:forKey:)`'s lookup: missing and null are both nil.
-    func present(_ key: String) -> JSONNode? {
+    public func present(_ key: String) -> JSONNode? {
         guard let node = keys.value(for: key) else { return nil }
         if case .null = node { return nil }
         return node
     }
 
     /// `superDecoder(forKey:)`'s value: a missing member reads as null.
-    func orNull(_ key: String) -> JSONNode { keys.value(for: key) ?? .null }
+    public func orNull(_ key: String) -> JSONNode { keys.value(for: key) ?? .null }
 
-    func string(_ key: String) throws(JSONError) -> String { try required(key).stringValue() }
-    func double(_ key: String) throws(JSONError) -> Double { try required(key).doubleValue() }
-    func int(_ key: String) throws(JSONError) -> Int { try required(key).intValue() }
-    func strings(_ key: String) throws(JSONError) -> [String] { try required(key).stringArray() }
+    public func string(_ key: String) throws(JSONError) -> String { try required(key).stringValue() }
+    public func double(_ key: String) throws(JSONError) -> Double { try required(key).doubleValue() }
+    public func int(_ key: String) throws(JSONError) -> Int { try required(key).intValue() }
+    public func strings(_ key: String) throws(JSONError) -> [String] { try required(key).stringArray() }
 
-    func optionalString(_ key: String) throws(JSONError) -> String? {
+    public func optionalString(_ key: String) throws(JSONError) -> String? {
         guard let node = present(key) else { return nil }
         return try node.stringValue()
     }
 
-    func optionalDouble(_ key: String) throws(JSONError) -> Double? {
+    public func optionalDouble(_ key: String) throws(JSONError) -> Double? {
         guard let node = present(key) else { return nil }
         return try node.doubleValue()
     }
 
-    func optionalInt(_ key: String) throws(JSONError) -> Int? {
+    public func optionalInt(_ key: String) throws(JSONError) -> Int? {
         guard let node = present(key) else { return nil }
         return try node.intValue()
     }
 
+    /// `decodeFlexibleInt64(forKey:)` (ExtensionsAPI.swift): required; an integer, else a double that rounds to one.
+    public func flexibleInt64(_ key: String) throws(JSONError) -> Int64 {
+        let node = try required(key)
+        guard case .number(let text) = node else { throw node.shapeError("a number") }
+        if let exact = try? text.integer(Int64.self) { return exact }
+        let value = try text.double()
+        guard value.isFinite, abs(value) < 9.2e18 else { throw JSONError(.shape, "not an integer: \(value)", at: text.offset) }
+        return Int64(value.rounded())
+    }
+
     /// `decodeFlexibleIntIfPresent` (ExtensionsAPI.swift): an integer, else a double that rounds to one.
-    func flexibleInt(_ key: String) throws(JSONError) -> Int? {
+    public func flexibleInt(_ key: String) throws(JSONError) -> Int? {
         guard let node = present(key) else { return nil }
         guard case .number(let text) = node else { throw node.shapeError("a number") }
         if let exact = try? text.integer(Int64.self) { return Int(exact) }
