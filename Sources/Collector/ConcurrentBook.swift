@@ -173,6 +173,7 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
     /// print it on every line, JSON logs have `requestId`), else to the only invocation in flight, else to none.
     public func functionLogs(_ lines: [(at: Int64, message: String)], source: LogSource, forward: Bool) async {
         var counts: [String: Int] = [:]
+        var forwarded: [FunctionLogLine] = []
         for line in lines {
             let requestID = owner(ofLine: line.message)
             let level = LogLevel.parse(line.message)
@@ -180,12 +181,14 @@ public actor ConcurrentBook: AgentObserver, TelemetryObserver, ShutdownBook {
                 environmentID: environmentID, requestID: requestID, at: line.at, source: source, level: level,
                 message: line.message)))
             if forward && source == .function {
-                await forwarder?.forwardLog(FunctionLogLine(
+                forwarded.append(FunctionLogLine(
                     at: line.at, message: line.message, level: level, requestID: requestID,
                     functionARN: requestID.flatMap { open[$0]?.functionARN }))
             }
             if let requestID, source == .function { counts[requestID, default: 0] += 1 }
         }
+        // One hop to the forwarder per delivery, not per line.
+        if !forwarded.isEmpty { await forwarder?.forwardLogs(forwarded) }
         for (requestID, count) in counts {
             var fact = InvocationFact(requestID: requestID)
             fact.logLines = count

@@ -23,6 +23,10 @@ extension Forwarder: EventForwarding {
             requestID: report.requestID)
     }
 
+    public func forwardLogs(_ lines: [FunctionLogLine]) {
+        for line in lines { forwardLog(line) }
+    }
+
     public func forwardLog(_ line: FunctionLogLine) {
         enqueue(event: APMEvents.logEvent(
             message: line.message, timestampMicros: line.at, requestID: line.requestID, functionARN: line.functionARN,

@@ -313,16 +313,19 @@ public actor InvocationBook: AgentObserver {
         guard !lines.isEmpty else { return }
         let requestID = logRequestID
         let arn = requestID.flatMap { entries[$0]?.functionARN }
+        var forwarded: [FunctionLogLine] = []
         for line in lines {
             let level = LogLevel.parse(line.message)
             recorder?.record(.log(LogRecord(
                 environmentID: environmentID, requestID: requestID, at: line.at, source: source, level: level,
                 message: line.message)))
             if forward && source == .function {
-                await forwarder?.forwardLog(FunctionLogLine(
+                forwarded.append(FunctionLogLine(
                     at: line.at, message: line.message, level: level, requestID: requestID, functionARN: arn))
             }
         }
+        // One hop to the forwarder per delivery, not per line.
+        if !forwarded.isEmpty { await forwarder?.forwardLogs(forwarded) }
         if let requestID, source == .function {
             var fact = InvocationFact(requestID: requestID)
             fact.logLines = lines.count

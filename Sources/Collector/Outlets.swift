@@ -30,6 +30,8 @@ public protocol EventForwarding: Sendable {
     func forwardReport(_ report: InvocationReport) async
     /// Queue one function log line as an APM `log` event.
     func forwardLog(_ line: FunctionLogLine) async
+    /// Queue a delivery's function log lines, in order: one hop to the forwarder for all of them.
+    func forwardLogs(_ lines: [FunctionLogLine]) async
     /// syncflush: an invocation began; an agent flush before its end may start the send, bounded by `bound`.
     func beginInvocation(bound: NIODeadline) async
     /// Send what is buffered (after any send the agent's flush started), bounded by `deadline`; nil when
@@ -44,6 +46,9 @@ public protocol EventForwarding: Sendable {
 }
 
 extension EventForwarding {
+    public func forwardLogs(_ lines: [FunctionLogLine]) async {
+        for line in lines { await forwardLog(line) }
+    }
     public func forwardInvocationFacts(_ facts: InvocationFacts) async {}
     public func forwardShutdownFacts(_ shutdown: ShutdownRecord) async {}
 }

@@ -250,23 +250,33 @@ final class RecordWriter {
     /// (an invocation makes ~8 facts, which a commit delay puts in one batch), with how many records each
     /// written record stands for. The stored row is the same as from upserting them one by one.
     static func coalesced(_ batch: ArraySlice<StoreRecord>) -> [(record: StoreRecord, count: Int)] {
-        var out: [(record: StoreRecord, count: Int)] = []
-        out.reserveCapacity(batch.count)
-        var slot: [String: Int] = [:]
+        // Facts are merged in a separate array, in place: merging inside `StoreRecord` values copied every fact
+        // (thirty fields, a dozen strings retained and released) once per absorbed fact.
+        enum Slot { case record(StoreRecord), fact(Int) }
+        var slots: [Slot] = []
+        slots.reserveCapacity(batch.count)
+        var facts: [(fact: InvocationFact, count: Int)] = []
+        var index: [String: Int] = [:]
         for record in batch {
             guard case .invocation(let fact) = record else {
-                out.append((record, 1))
+                slots.append(.record(record))
                 continue
             }
-            if let index = slot[fact.requestID], case .invocation(var merged) = out[index].record {
-                merged.absorb(fact)
-                out[index] = (.invocation(merged), out[index].count + 1)
+            if let at = index[fact.requestID] {
+                facts[at].fact.absorb(fact)
+                facts[at].count += 1
             } else {
-                slot[fact.requestID] = out.count
-                out.append((record, 1))
+                index[fact.requestID] = facts.count
+                slots.append(.fact(facts.count))
+                facts.append((fact, 1))
             }
         }
-        return out
+        return slots.map { slot in
+            switch slot {
+            case .record(let record): (record, 1)
+            case .fact(let at): (.invocation(facts[at].fact), facts[at].count)
+            }
+        }
     }
 
     /// Prepared statements by record kind: cheaper than looking up the cache by SQL text on every record.
