@@ -61,7 +61,9 @@ public actor Forwarder {
     private var probeTask: Task<Void, Never>?
     /// A flush is waiting for the probe and will send the rest itself.
     private var probeAwaited = false
-    private var ageTask: Task<Void, Never>?
+    /// The batch-age timer: on the event loop (LoopTimer), not a Task sleeping on a Dispatch timer.
+    private var ageTimer: LoopTimer?
+    private let timerLoop: any EventLoop
     private var isShutDown = false
     /// One gzip stream reset per request: deflateInit allocates ~256 KB (fresh pages each time) that a
     /// reset reuses. Only touched between awaits, so actor reentrancy cannot interleave two users.
@@ -75,6 +77,7 @@ public actor Forwarder {
         self.recorder = recorder
         self.environmentID = environmentID
         self.logger = logger
+        timerLoop = eventLoopGroup.any()
         var client: APMServerClient?
         var note: (kind: String, detail: String)?
         if let url = configuration.serverURL {
@@ -245,7 +248,7 @@ public actor Forwarder {
     /// The final flush within `deadline`, then stops background work and closes the HTTP client.
     public func shutdown(deadline: NIODeadline) async {
         guard !isShutDown else { return }
-        ageTask?.cancel()
+        ageTimer?.cancel()
         await settleBackgroundSends(by: deadline)
         _ = await flush(trigger: .shutdown, requestID: nil, deadline: deadline)
         isShutDown = true
@@ -305,17 +308,16 @@ public actor Forwarder {
         if pendingSince == nil { pendingSince = .now() }
         if pending.count >= configuration.maxBatchEvents || pendingBytes >= configuration.maxBatchBytes {
             startBackgroundDrain(trigger: .size)
-        } else if ageTask == nil {
-            let age = configuration.maxBatchAge
-            ageTask = Task { [weak self] in
-                try? await Task.sleep(for: .nanoseconds(age.nanoseconds))
-                await self?.ageElapsed()
+        } else if ageTimer == nil {
+            ageTimer = LoopTimer(after: configuration.maxBatchAge, on: timerLoop) { [weak self] in
+                guard let self else { return }
+                Task { await self.ageElapsed() }
             }
         }
     }
 
     private func ageElapsed() {
-        ageTask = nil
+        ageTimer = nil
         guard !isShutDown, let since = pendingSince else { return }
         if NIODeadline.now() - since >= configuration.maxBatchAge {
             startBackgroundDrain(trigger: .age)
