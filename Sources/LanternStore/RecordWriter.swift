@@ -203,7 +203,8 @@ final class RecordWriter {
                 try connection.run(sql, bindings)
             }
             for (record, count) in Self.coalesced(batch) {
-                do {
+                do throws(StoreError) {
+                    if let violation = record.checkViolation { throw StoreError(code: .constraint, message: violation) }
                     let statement: Statement
                     let bindings: [SQLValue]
                     if case .invocation(let fact) = record {

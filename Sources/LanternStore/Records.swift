@@ -293,3 +293,16 @@ extension InvocationFact {
         inFlight = later.inFlight ?? inFlight
     }
 }
+
+extension StoreRecord {
+    /// The schema's CHECK rules that the Swift types do not already guarantee, for the writer's connection, which
+    /// skips SQLite's own (`Recorder.open`): nil when the record may be written. Every other checked column is an
+    /// enum here (status, flush reason, triggers, sources, outcomes of flushes, telemetry state) or a Bool.
+    var checkViolation: String? {
+        guard case .proxy(let proxy) = self, let outcome = proxy.outcome else { return nil }
+        switch outcome {
+        case "success", "failure", "unknown": return nil
+        default: return "CHECK constraint failed: proxy_transactions.outcome \(outcome.debugDescription) is not success, failure or unknown"
+        }
+    }
+}

@@ -107,59 +107,6 @@ struct MigrationTests {
         #expect(try history.summary().inFlight.max == 3)
     }
 
-    @Test("a v6 store migrates to v7: rows and indexes kept, the same values refused, and no write builds an ephemeral table")
-    func cheapChecksMigration() async throws {
-        let path = try StoreFixtures.storePath()
-        let upToV6 = EmbeddedSchema.migrations.filter { $0.version <= 6 }
-        try StoreFixtures.exec(path, upToV6.map(\.sql).joined(separator: ";\n") + """
-            ; INSERT INTO lantern_schema (version, applied_at) VALUES (6, 0);
-            PRAGMA application_id = \(StoreSchema.applicationID);
-            INSERT INTO invocations (request_id, invoked_at, status, flush_reason, cold_start, in_flight, registration, rev)
-                VALUES ('old', 5, 'timeout', 'report', 1, 2, '{"transaction":{}}', 3);
-            INSERT INTO flushes (request_id, started_at, trigger, outcome, events, rev) VALUES ('old', 6, 'age', 'sent', 4, 4);
-            INSERT INTO log_records (request_id, at, source, level, message, rev) VALUES ('old', 7, 'function', 'INFO', 'hi', 5);
-            """)
-        let indexesBefore = try StoreFixtures.rows(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
-
-        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
-        recorder.record(.invocation(StoreFixtures.invocation("new", at: 10)))
-        try await recorder.flush()
-        await recorder.close()
-
-        let history = try History(path: path)
-        let old = try #require(try history.invocation(requestID: "old"))
-        #expect(old.status == .timeout && old.record.flushReason == .report && old.record.inFlight == 2 && old.rev == 3)
-        #expect(try history.invocation(requestID: "new") != nil)
-        #expect(try StoreFixtures.rows(path, "SELECT trigger || ',' || outcome || ',' || events FROM flushes") == ["age,sent,4"])
-        #expect(try StoreFixtures.rows(path, "SELECT source || ',' || message FROM log_records") == ["function,hi"])
-        let indexesAfter = try StoreFixtures.rows(path, "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
-        #expect(indexesAfter == indexesBefore, "the rebuilt tables have every index they had")
-
-        // The rules are the same: NULL passes, a value outside the list is refused.
-        try StoreFixtures.exec(path, "INSERT INTO invocations (request_id, status, flush_reason) VALUES ('nulls', NULL, NULL)")
-        for bad in [
-            "INSERT INTO invocations (request_id, status) VALUES ('bad1', 'nope')",
-            "INSERT INTO invocations (request_id, flush_reason) VALUES ('bad2', 'later')",
-            "INSERT INTO invocations (request_id, cold_start) VALUES ('bad3', 2)",
-            "INSERT INTO flushes (started_at, trigger, outcome) VALUES (1, 'whenever', 'sent')",
-            "INSERT INTO flushes (started_at, trigger, outcome) VALUES (1, 'age', 'maybe')",
-            "INSERT INTO log_records (at, source, message) VALUES (1, 'kernel', 'x')",
-        ] {
-            #expect(throws: StoreError.self, "\(bad)") { try StoreFixtures.exec(path, bad) }
-        }
-        // Why v7 exists: a CHECK with an IN list of three or more builds an ephemeral table on every write.
-        for sql in [
-            RecordStatements.upsertInvocation(shape: UInt32.max >> 2), RecordStatements.insertFlush, RecordStatements.insertLog,
-        ] {
-            // A writing connection: SQLite leaves CHECKs out of statements compiled on a read-only one.
-            let connection = try Connection(path: path, mode: .readWriteCreate)
-            defer { connection.close() }
-            let opcodes = try connection.rows("EXPLAIN " + sql).compactMap { $0[1].string }
-            #expect(opcodes.contains("Insert") || opcodes.contains("IdxInsert"), "an EXPLAIN of a write")
-            #expect(!opcodes.contains("OpenEphemeral"), "\(sql.prefix(60))")
-        }
-    }
-
     @Test("a store from a newer Lantern is refused by writer and reader and left unchanged")
     func newerStoreRefused() async throws {
         let path = try StoreFixtures.storePath()

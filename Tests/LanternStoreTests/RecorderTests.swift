@@ -102,6 +102,50 @@ struct RecorderTests {
         await recorder.close()
     }
 
+    @Test("the writer skips SQLite's CHECKs, yet every value of every checked column it writes passes them")
+    func writerKeepsTheChecks() async throws {
+        let path = try StoreFixtures.storePath("checks")
+        let recorder = try Recorder(path: path, options: StoreFixtures.quietOptions())
+        for (index, source) in EnvironmentSource.allCases.enumerated() {
+            var environment = EnvironmentFact(id: "env-\(index)")
+            environment.source = source
+            environment.telemetry = TelemetryState.allCases[index % TelemetryState.allCases.count]
+            recorder.record(.environment(environment))
+        }
+        var at: Int64 = 1
+        for status in InvocationStatus.allCases {
+            for reason in FlushReason.allCases {
+                at += 1
+                var fact = StoreFixtures.invocation("r\(at)", at: at, status: status)
+                fact.flushReason = reason
+                fact.coldStart = at % 2 == 0
+                recorder.record(.invocation(fact))
+            }
+        }
+        for (index, trigger) in ProxyTrigger.allCases.enumerated() {
+            let outcome = ["success", "failure", "unknown", nil][index % 4]
+            recorder.record(.proxy(ProxyTransactionRecord(
+                requestID: "p\(index)", transactionID: "tx\(index)", outcome: outcome, trigger: trigger, createdAt: 5)))
+        }
+        for trigger in FlushTrigger.allCases {
+            for outcome in FlushOutcome.allCases {
+                recorder.record(.flush(FlushRecord(startedAt: 9, trigger: trigger, events: 1, bytes: 1, outcome: outcome)))
+            }
+        }
+        for source in LogSource.allCases { recorder.record(.log(LogRecord(at: 3, source: source, message: "m"))) }
+        // The one checked column that is free text: refused by the writer itself, as SQLite would.
+        recorder.record(.proxy(ProxyTransactionRecord(requestID: "bad", transactionID: "t", outcome: "weird", trigger: .timeout, createdAt: 1)))
+        try await recorder.flush()
+        #expect(recorder.statistics.rejected == 1)
+        await recorder.close()
+        // integrity_check evaluates every CHECK of every stored row (on a writing connection: a read-only one
+        // leaves CHECKs out).
+        let connection = try Connection(path: path, mode: .readWriteCreate)
+        #expect(try connection.rows("PRAGMA integrity_check").compactMap { $0[0].string } == ["ok"])
+        connection.close()
+        #expect(try History(path: path).count(.invocations) == InvocationStatus.allCases.count * FlushReason.allCases.count)
+    }
+
     @Test("minimum commit interval: a commitSoon right after a commit leaves the delay standing; a later one commits at once")
     func commitSoonWithinTheMinimumInterval() async throws {
         let path = try StoreFixtures.storePath("interval")
