@@ -172,15 +172,6 @@ enum TelemetryBatchGenerator {
     }
 
     static func damage<R: RandomNumberGenerator>(_ bytes: inout [UInt8], _ rng: inout R) {
-        let interesting: [UInt8] = [0x22, 0x5C, 0x2C, 0x3A, 0x7B, 0x7D, 0x5B, 0x5D, 0x00, 0x0A, 0x20, 0x80, 0xC3, 0xFF, 0x31, 0x2D, 0x65, 0x2E, 0x6E]
-        for _ in 0..<Int.random(in: 1...3, using: &rng) where !bytes.isEmpty {
-            let at = Int.random(in: 0..<bytes.count, using: &rng)
-            switch Int.random(in: 0..<4, using: &rng) {
-            case 0: bytes[at] = interesting.randomElement(using: &rng)!
-            case 1: bytes.insert(interesting.randomElement(using: &rng)!, at: at)
-            case 2: bytes.remove(at: at)
-            default: bytes = Array(bytes[..<at])
-            }
-        }
+        JSONFuzzCorpus.damage(&bytes, &rng, with: [0x22, 0x5C, 0x2C, 0x3A, 0x7B, 0x7D, 0x5B, 0x5D, 0x00, 0x0A, 0x20, 0x80, 0xC3, 0xFF, 0x31, 0x2D, 0x65, 0x2E, 0x6E])
     }
 }

@@ -146,18 +146,22 @@ public enum JSONFuzzCorpus {
         }
         var bytes = Array(text.utf8)
         if Int.random(in: 0..<3, using: &rng) == 0 {
-            let interesting: [UInt8] = [0x22, 0x5C, 0x2C, 0x3A, 0x7B, 0x7D, 0x5B, 0x5D, 0x00, 0x0A, 0x20, 0x80, 0xC3, 0xFF, 0x31, 0x2D, 0x65, 0x2E]
-            for _ in 0..<Int.random(in: 1...3, using: &rng) where !bytes.isEmpty {
-                let at = Int.random(in: 0..<bytes.count, using: &rng)
-                switch Int.random(in: 0..<4, using: &rng) {
-                case 0: bytes[at] = interesting.randomElement(using: &rng)!
-                case 1: bytes.insert(interesting.randomElement(using: &rng)!, at: at)
-                case 2: bytes.remove(at: at)
-                default: bytes = Array(bytes[..<at])
-                }
-            }
+            damage(&bytes, &rng, with: [0x22, 0x5C, 0x2C, 0x3A, 0x7B, 0x7D, 0x5B, 0x5D, 0x00, 0x0A, 0x20, 0x80, 0xC3, 0xFF, 0x31, 0x2D, 0x65, 0x2E])
         }
         return bytes
+    }
+
+    /// One to three random slips: a byte replaced by or inserted from `interesting`, a byte removed, or the rest cut.
+    public static func damage<R: RandomNumberGenerator>(_ bytes: inout [UInt8], _ rng: inout R, with interesting: [UInt8]) {
+        for _ in 0..<Int.random(in: 1...3, using: &rng) where !bytes.isEmpty {
+            let at = Int.random(in: 0..<bytes.count, using: &rng)
+            switch Int.random(in: 0..<4, using: &rng) {
+            case 0: bytes[at] = interesting.randomElement(using: &rng)!
+            case 1: bytes.insert(interesting.randomElement(using: &rng)!, at: at)
+            case 2: bytes.remove(at: at)
+            default: bytes = Array(bytes[..<at])
+            }
+        }
     }
 }
 
