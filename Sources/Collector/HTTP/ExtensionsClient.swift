@@ -92,12 +92,8 @@ public final class ExtensionsClient: Sendable {
         request.headers.add(name: ExtensionsAPI.Header.identifier, value: identifier)
         let (status, _, body) = try await send(request, operation: operation, timeout: .hours(24 * 366))
         guard status == 200 else { throw unexpected(operation, status, body) }
-        do {
-            return try ExtensionEvent.decode(from: body.readableBytesView)
-        } catch {
-            throw ExtensionsAPIError(code: .undecodableBody, operation: operation, status: status,
-                                     detail: "\(error); body: \(String(buffer: body).prefix(200))")
-        }
+        // Read straight from the parsed tree: one per invocation, and Codable cost more than the JSON.
+        return try decode(body, operation: operation, status: status) { try ExtensionEvent.decode(from: $0) }
     }
 
     /// `POST /extension/init/error`: initialisation failed; the extension should exit afterwards.
@@ -174,8 +170,14 @@ public final class ExtensionsClient: Sendable {
     private func decode<T: Decodable>(
         _ type: T.Type, from body: ByteBuffer, operation: String, status: Int
     ) throws(ExtensionsAPIError) -> T {
+        try decode(body, operation: operation, status: status) { try WireJSON.decode(T.self, from: $0) }
+    }
+
+    private func decode<T>(
+        _ body: ByteBuffer, operation: String, status: Int, _ read: (ByteBufferView) throws -> T
+    ) throws(ExtensionsAPIError) -> T {
         do {
-            return try WireJSON.decode(T.self, from: body.readableBytesView)
+            return try read(body.readableBytesView)
         } catch {
             throw ExtensionsAPIError(code: .undecodableBody, operation: operation, status: status,
                                      detail: "\(error); body: \(String(buffer: body).prefix(200))")
