@@ -20,8 +20,11 @@ final class RecordQueue: Sendable {
         var writerLingering = false
         /// The next commit must not linger (`commitSoon`), even if the writer has not reached the delay yet.
         var commitRequested = false
-        /// When the writer last took records to commit (`DispatchTime` uptime, ns); 0 before the first.
+        /// When the writer last took records for a `commitSoon` it honoured (`DispatchTime` uptime, ns); 0 before.
+        /// Commits at the end of the delay and `commitNow`s do not count: a lone request after them is honoured.
         var lastTakeAt: UInt64 = 0
+        /// The pending take honours an interval-limited `commitSoon`.
+        var intervalNudge = false
         var closing = false
         var closed = false
         /// Why the store never opened (background open): every flush reports it.
@@ -64,8 +67,9 @@ final class RecordQueue: Sendable {
     }
 
     /// Commits what is pending without the delay: wakes a lingering writer, and one that has not reached its delay
-    /// yet will not linger. Unless the writer took records less than `minimumCommitInterval` ago: then the delay
-    /// stands, so a steady stream of requests commits once per delay rather than once per request.
+    /// yet will not linger. Unless it honoured another such request less than `minimumCommitInterval` ago: then the
+    /// delay stands, so a steady stream of requests commits once per delay rather than once per request, while the
+    /// first request after a pause (or after start-up's `commitNow`) commits at once.
     func commitSoon(ignoringInterval: Bool = false) {
         let wake = state.withLock { state in
             if !ignoringInterval, minimumCommitIntervalNanoseconds > 0, state.lastTakeAt > 0,
@@ -74,6 +78,7 @@ final class RecordQueue: Sendable {
                 return false
             }
             state.commitRequested = true
+            if !ignoringInterval { state.intervalNudge = true }
             let wake = state.writerLingering
             state.writerLingering = false
             return wake
@@ -114,7 +119,10 @@ final class RecordQueue: Sendable {
                         return (nil, true)
                     }
                     state.commitRequested = false
-                    state.lastTakeAt = DispatchTime.now().uptimeNanoseconds
+                    if state.intervalNudge {
+                        state.intervalNudge = false
+                        state.lastTakeAt = DispatchTime.now().uptimeNanoseconds
+                    }
                     swap(&state.pending, &buffer)
                     return (.records, false)
                 }

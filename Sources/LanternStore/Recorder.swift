@@ -84,8 +84,8 @@ public final class Recorder: Sendable {
     @discardableResult
     public func record(_ record: StoreRecord) -> Bool { queue.append(record) }
 
-    /// Ends the commit delay now: the writer commits what it holds at once, unless it began a commit less than
-    /// `Options.minimumCommitIntervalMs` ago (then the delay stands). Does not wait.
+    /// Ends the commit delay now: the writer commits what it holds at once, unless an earlier `commitSoon` was
+    /// honoured less than `Options.minimumCommitIntervalMs` ago (then the delay stands). Does not wait.
     public func commitSoon() { queue.commitSoon() }
 
     /// Ends the commit delay now, whenever the last commit was: for a moment after which nothing may come for long

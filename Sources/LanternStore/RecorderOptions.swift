@@ -6,9 +6,9 @@ extension Recorder {
         /// How long the writer waits after a record arrives before committing, so the records that follow
         /// share its transaction (fewer WAL writes and wake-ups); flush and close do not wait. 0 = commit at once.
         public var commitDelayMs: Int = 0
-        /// `commitSoon()` is ignored when a commit began less than this long ago: the commit delay then stands, so
-        /// callers that ask after every unit of work (the collector, before each `next`) commit at most this often
-        /// while work keeps coming, and at once when it comes slower. 0 = every `commitSoon()` commits.
+        /// `commitSoon()` is ignored when an earlier one was honoured less than this long ago: the commit delay then
+        /// stands, so callers that ask after every unit of work (the collector, before each `next`) commit at most
+        /// this often while work keeps coming, and at once when it comes after a pause. 0 = every one commits.
         public var minimumCommitIntervalMs: Int = 0
         /// Most records waiting for the writer; `record()` drops (and counts) beyond this.
         public var maxQueue: Int = 50_000

@@ -102,10 +102,11 @@ struct StoreFaultEndToEndTests {
                 if let id = Self.requestID(body) { list.append(id) }
             }
             for _ in 0..<3 { try await invoke(into: &before) }
-            // The first invocations reach the file (the last one's release may wait for the next thaw).
+            // The first invocation reaches the file before its freeze; the two right after it may wait for the next
+            // thaw (the collector commits at most every 250 ms while invocations keep coming: docs/store.md).
             #expect(await eventually(timeout: .seconds(10)) {
                 ((try? StoreRows.read(storePath, "SELECT count(*) AS n FROM invocations WHERE released_at IS NOT NULL"))?
-                    .first?["n"] as? Int ?? 0) >= 2
+                    .first?["n"] as? Int ?? 0) >= 1
             }, "\(sandbox.output)")
 
             filled = Self.fill(filler)
