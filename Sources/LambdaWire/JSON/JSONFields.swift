@@ -52,27 +52,27 @@ public struct JSONFields {
 
     /// `decodeFlexibleInt64(forKey:)` (ExtensionsAPI.swift): required; an integer, else a double that rounds to one.
     public func flexibleInt64(_ key: String) throws(JSONError) -> Int64 {
-        let node = try required(key)
-        guard case .number(let text) = node else { throw node.shapeError("a number") }
-        if let exact = try? text.integer(Int64.self) { return exact }
-        let value = try text.double()
-        guard value.isFinite, abs(value) < 9.2e18 else { throw JSONError(.shape, "not an integer: \(value)", at: text.offset) }
-        return Int64(value.rounded())
+        try required(key).flexibleInt64()
     }
 
     /// `decodeFlexibleIntIfPresent` (ExtensionsAPI.swift): an integer, else a double that rounds to one.
     public func flexibleInt(_ key: String) throws(JSONError) -> Int? {
         guard let node = present(key) else { return nil }
-        guard case .number(let text) = node else { throw node.shapeError("a number") }
-        if let exact = try? text.integer(Int64.self) { return Int(exact) }
-        let value = try text.double()
-        guard value.isFinite, abs(value) < 9.2e18 else { throw JSONError(.shape, "not an integer: \(value)", at: text.offset) }
-        return Int(Int64(value.rounded()))
+        return Int(try node.flexibleInt64())
     }
 }
 
 extension JSONNode {
     func shapeError(_ expected: String) -> JSONError { JSONError(.shape, "expected \(expected), found \(kindName)") }
+
+    /// A number read as an integer, or failing that as a double that rounds to one (`decodeFlexibleInt64`).
+    func flexibleInt64() throws(JSONError) -> Int64 {
+        guard case .number(let text) = self else { throw shapeError("a number") }
+        if let exact = try? text.integer(Int64.self) { return exact }
+        let value = try text.double()
+        guard value.isFinite, abs(value) < 9.2e18 else { throw JSONError(.shape, "not an integer: \(value)", at: text.offset) }
+        return Int64(value.rounded())
+    }
 
     /// A String read through `singleValueContainer().decode(String.self)` (WireString types too).
     func stringValue() throws(JSONError) -> String {
