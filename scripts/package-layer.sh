@@ -38,6 +38,15 @@ Libs: -L$static_libs -lsqlite3 -lm
 Cflags:
 PC
 export PKG_CONFIG_PATH="$static_libs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# SQLite without its full-text and R*Tree modules: Debian's archive less their members, plus three init
+# functions that register nothing (why: scripts/layer-sqlite-omit.c). A member left needing a removed one
+# would fail the link with an undefined symbol.
+rm "$static_libs/libsqlite3.a"
+cp "$(gcc -print-file-name=libsqlite3.a)" "$static_libs/libsqlite3.a"
+omitted="$(ar t "$static_libs/libsqlite3.a" | grep -E '^(fts3.*|fts5|rtree)\.o$' || true)"
+[ -n "$omitted" ] && ar d "$static_libs/libsqlite3.a" $omitted
+cc -Os -ffunction-sections -c scripts/layer-sqlite-omit.c -o "$static_libs/layer-sqlite-omit.o"
+ar r "$static_libs/libsqlite3.a" "$static_libs/layer-sqlite-omit.o" 2>/dev/null
 
 flags=(-c release --product lantern-extension --static-swift-stdlib --scratch-path "$scratch"
   -Xswiftc -Osize -Xswiftc -enforce-exclusivity=unchecked -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xswiftc -Xfrontend -Xswiftc -function-sections
@@ -52,6 +61,12 @@ bin_dir="$(swift build "${flags[@]}" --show-bin-path)"
 built="$bin_dir/lantern-extension"
 rm -f "$built"  # relink every time: the build does not know that the order file is an input
 swift build "${flags[@]}"
+
+# The omission held: none of FTS3/4, FTS5 or R*Tree's own functions made it in.
+if nm "$built" | grep -qE ' (fts5|fts3|rtree)[A-Z]'; then
+  echo "package-layer: SQLite's FTS or R*Tree code is in the binary; scripts/layer-sqlite-omit.c did not take" >&2
+  exit 1
+fi
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage" "$static_libs"' EXIT

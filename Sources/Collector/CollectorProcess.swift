@@ -13,7 +13,6 @@ import LanternStore
 import Logging
 import NIOCore
 import NIOPosix
-import ServiceLifecycle
 
 /// Runs the collector; returns the process exit code.
 public enum CollectorProcess {
@@ -184,14 +183,12 @@ public enum CollectorProcess {
             configuration: ReceiverConfiguration(
                 proxyTimeout: TimeAmount(config.receiverTimeout), readTimeout: TimeAmount(config.receiverTimeout)),
             recorder: recorder, environmentID: environmentID, logger: logger, eventLoopGroup: group)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var services: [any CollectorService] = []
         do {
             let port = try await receiver.start()
             lifecycle("listening", name: "agent-receiver", detail: "127.0.0.1:\(port)")
-            services.append(.init(
-                service: ListenerService(name: "agent-receiver", recorder: sink, environmentID: environmentID,
-                                         stop: { await receiver.stop() }),
-                successTerminationBehavior: .ignore))
+            services.append(ListenerService(name: "agent-receiver", recorder: sink, environmentID: environmentID,
+                                            close: { await receiver.stop() }))
         } catch {
             // Agents cannot reach us, but the function must run: record it and carry on with telemetry.
             logger.error("the agent receiver cannot listen on 127.0.0.1:\(config.receiverPort): \(error)")
@@ -222,10 +219,8 @@ public enum CollectorProcess {
                     lifecycle("subscribed", name: "telemetry", detail: detail)
                     let router = TelemetryRouter(book: observer, recorder: sink, environmentID: environmentID,
                                                  forwardLogs: config.captureLogs, logger: logger)
-                    services.append(.init(
-                        service: TelemetryService(listener: listener, router: router, recorder: sink,
-                                                  environmentID: environmentID),
-                        successTerminationBehavior: .ignore))
+                    services.append(TelemetryService(listener: listener, router: router, recorder: sink,
+                                                     environmentID: environmentID))
                 case .notSupported(let detail):
                     logger.notice("no Telemetry API here (\(detail)): ending invocations on agent flush and deadline")
                     recordTelemetry(sink, environmentID, .unavailable, detail)
@@ -240,8 +235,8 @@ public enum CollectorProcess {
             }
         }
 
-        // 5. The run loop, last in the group: it is the first to stop, and its end stops the rest.
-        let loop: any Service
+        // 5. The run loop, last in the sequence: it is the first to stop, and its end stops the rest.
+        let loop: any CollectorService
         switch book {
         case .concurrent(let book):
             if !telemetry { await book.telemetryUnavailable() }
@@ -255,13 +250,10 @@ public enum CollectorProcess {
                 environmentID: environmentID, sendStrategy: config.sendStrategy,
                 forwarderTimeout: config.forwarderTimeout, telemetry: telemetry, logger: logger)
         }
-        services.append(.init(service: loop, successTerminationBehavior: .gracefullyShutdownGroup,
-                              failureTerminationBehavior: .gracefullyShutdownGroup))
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        services.append(loop)
         var exitCode: Int32 = 0
         do {
-            try await serviceGroup.run()
+            try await ServiceSequence(services: services, signals: [.sigterm, .sigint], logger: logger).run()
         } catch {
             logger.error("stopped on error: \(error)")
             exitCode = 1

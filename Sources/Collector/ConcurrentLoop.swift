@@ -7,10 +7,9 @@ import LambdaWire
 import LanternStore
 import Logging
 import NIOCore
-import ServiceLifecycle
 
-/// The Extensions API loop for Managed Instances, as a swift-service-lifecycle `Service`.
-public struct ConcurrentLoop: Service, CustomStringConvertible {
+/// The Extensions API loop for Managed Instances, as a `CollectorService`.
+public struct ConcurrentLoop: CollectorService {
     /// How often the forwarder is asked to send what is due (its batches also go by size and age on their own).
     static let tick: Duration = .milliseconds(250)
 
@@ -37,10 +36,9 @@ public struct ConcurrentLoop: Service, CustomStringConvertible {
         self.logger = logger
     }
 
-    /// See `InvocationLoop.description`: ServiceGroup's default would reflect over every property.
-    public var description: String { "concurrent-loop" }
+    public var name: String { "concurrent-loop" }
 
-    public func run() async throws {
+    public func run(until stop: StopRequest) async throws {
         let ticker = Task { [forwarder] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.tick)
@@ -50,10 +48,10 @@ public struct ConcurrentLoop: Service, CustomStringConvertible {
         defer { ticker.cancel() }
         try await ExtensionEventLoop(
             client: client, identifier: identifier, recorder: recorder, environmentID: environmentID, logger: logger,
-            name: description,
+            name: name,
             shutdown: ShutdownSequence(book: book, forwarder: forwarder, recorder: recorder,
                                        environmentID: environmentID, telemetry: telemetry, logger: logger)
-        ).run { try await self.awaitShutdown() }
+        ).run(until: stop) { try await self.awaitShutdown() }
     }
 
     /// Waits for SHUTDOWN. An INVOKE cannot come (the registration did not ask for it); one that does is skipped.

@@ -4,7 +4,6 @@
 import LambdaWire
 import LanternStore
 import Logging
-import ServiceLifecycle
 
 /// Runs one of the collector's event loops to its end (classic `InvocationLoop` or Managed Instances' `ConcurrentLoop`).
 struct ExtensionEventLoop: Sendable {
@@ -22,15 +21,15 @@ struct ExtensionEventLoop: Sendable {
     let name: String
     let shutdown: ShutdownSequence
 
-    /// Runs `loop` until it returns (SHUTDOWN) or the service group shuts down (a signal), then shuts down.
-    func run(_ loop: @escaping @Sendable () async throws -> Exit) async throws {
+    /// Runs `loop` until it returns (SHUTDOWN) or `stop` is requested (a signal), then shuts down.
+    func run(until stop: StopRequest, _ loop: @escaping @Sendable () async throws -> Exit) async throws {
         lifecycle("process_started", name: name)
         defer { lifecycle("process_ended", name: name) }
         let exit: Exit
         do {
-            exit = try await cancelWhenGracefulShutdown { try await loop() }
+            exit = try await stop.cancelling { try await loop() }
         } catch {
-            guard Task.isShuttingDownGracefully || error is CancellationError else {
+            guard stop.isRequested || error is CancellationError else {
                 await fail(error)
                 throw error
             }

@@ -5,10 +5,9 @@ import LambdaWire
 import LanternStore
 import Logging
 import NIOCore
-import ServiceLifecycle
 
-/// The Extensions API event loop, as a swift-service-lifecycle `Service`.
-public struct InvocationLoop: Service, CustomStringConvertible {
+/// The Extensions API event loop, as a `CollectorService`.
+public struct InvocationLoop: CollectorService {
     let client: ExtensionsClient
     let identifier: String
     let book: InvocationBook
@@ -38,16 +37,13 @@ public struct InvocationLoop: Service, CustomStringConvertible {
         self.logger = logger
     }
 
-    /// ServiceGroup names each service by `"\(service)"`; without this the default description walks every
-    /// stored property (logger, clients, book) through reflection, which cost ~2.7 ms of each cold start
-    /// (`perf record` over `lantern-bench coldstart`: runtime protocol-conformance scans).
-    public var description: String { "invocation-loop" }
+    public var name: String { "invocation-loop" }
 
-    public func run() async throws {
+    public func run(until stop: StopRequest) async throws {
         try await ExtensionEventLoop(
             client: client, identifier: identifier, recorder: recorder, environmentID: environmentID, logger: logger,
             name: "invocation-loop", shutdown: shutdownSequence
-        ).run { try await self.loop() }
+        ).run(until: stop) { try await self.loop() }
     }
 
     var shutdownSequence: ShutdownSequence {

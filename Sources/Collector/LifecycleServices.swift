@@ -1,39 +1,36 @@
-// The collector's long-lived parts as swift-service-lifecycle services, each recording its own start
+// The collector's long-lived parts as `CollectorService`s, each recording its own start
 // and end in `lifecycle_events` so the store tells the collector's life as well as the function's.
 
 import LambdaWire
 import LanternStore
-import ServiceLifecycle
 
 /// A started listener (agent receiver, telemetry listener) that runs until graceful shutdown, then stops.
-public struct ListenerService: Service, CustomStringConvertible {
-    let name: String
+public struct ListenerService: CollectorService {
+    public let name: String
     let recorder: (any FactSink)?
     let environmentID: String
-    let stop: @Sendable () async -> Void
+    let close: @Sendable () async -> Void
 
-    public init(name: String, recorder: (any FactSink)?, environmentID: String, stop: @escaping @Sendable () async -> Void) {
+    public init(name: String, recorder: (any FactSink)?, environmentID: String, close: @escaping @Sendable () async -> Void) {
         self.name = name
         self.recorder = recorder
         self.environmentID = environmentID
-        self.stop = stop
+        self.close = close
     }
 
-    public var description: String { name }
-
-    public func run() async throws {
+    public func run(until stop: StopRequest) async throws {
         recorder?.record(.lifecycle(LifecycleEvent(
             environmentID: environmentID, at: epochMicros(), kind: "process_started", name: name)))
-        // Cancellation (the group failing) ends the wait too; either way the listener closes.
-        try? await gracefulShutdown()
-        await stop()
+        // Cancellation ends the wait too; either way the listener closes.
+        await stop.wait()
+        await close()
         recorder?.record(.lifecycle(LifecycleEvent(
             environmentID: environmentID, at: epochMicros(), kind: "process_ended", name: name)))
     }
 }
 
 /// The telemetry listener plus the router that applies its deliveries, as one service.
-public struct TelemetryService: Service, CustomStringConvertible {
+public struct TelemetryService: CollectorService {
     let listener: TelemetryListener
     let router: TelemetryRouter
     let recorder: (any FactSink)?
@@ -46,16 +43,16 @@ public struct TelemetryService: Service, CustomStringConvertible {
         self.environmentID = environmentID
     }
 
-    public var description: String { "telemetry-listener" }
+    public var name: String { "telemetry-listener" }
 
-    public func run() async throws {
+    public func run(until stop: StopRequest) async throws {
         recorder?.record(.lifecycle(LifecycleEvent(
-            environmentID: environmentID, at: epochMicros(), kind: "process_started", name: description)))
+            environmentID: environmentID, at: epochMicros(), kind: "process_started", name: name)))
         let routing = Task { await router.run(listener.events) }
-        try? await gracefulShutdown()
+        await stop.wait()
         await listener.stop()
         await routing.value
         recorder?.record(.lifecycle(LifecycleEvent(
-            environmentID: environmentID, at: epochMicros(), kind: "process_ended", name: description)))
+            environmentID: environmentID, at: epochMicros(), kind: "process_ended", name: name)))
     }
 }
