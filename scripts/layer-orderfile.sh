@@ -6,6 +6,7 @@
 #   scripts/package-layer.sh && swift build -c release && scripts/layer-orderfile.sh
 # Environment: SCRATCH_PATH (the layer build's, default .build), BENCH (default .build/release/lantern-bench).
 # Functions added since the last run land after the listed ones: the layer still links, it just packs less well.
+# What real runs execute beyond this profile is found by scripts/layer-orderfile-extra.sh (root, ftrace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -55,8 +55,11 @@ flags=(-c release --product lantern-extension --static-swift-stdlib --scratch-pa
 # The functions the collector runs, hottest first (scripts/layer-orderfile.sh writes the list): placed
 # together, the pages the kernel maps around each executed one hold more executed code, so RSS falls.
 # lld, because gold ignored --section-ordering-file here; names the binary no longer has are skipped quietly.
-order="$PWD/scripts/lantern-extension.order"
-[ -f "$order" ] && flags+=(-Xlinker "--symbol-ordering-file=$order" -Xlinker --no-warn-symbol-ordering)
+# lantern-extension.order-extra lists what real runs execute that the profiled ones did not (found with ftrace's
+# page_fault_user; see docs/layer.md): it goes after the profiled list.
+order="$static_libs/lantern-extension.order"
+cat scripts/lantern-extension.order scripts/lantern-extension.order-extra > "$order" 2>/dev/null || true
+[ -s "$order" ] && flags+=(-Xlinker "--symbol-ordering-file=$order" -Xlinker --no-warn-symbol-ordering)
 bin_dir="$(swift build "${flags[@]}" --show-bin-path)"
 built="$bin_dir/lantern-extension"
 rm -f "$built"  # relink every time: the build does not know that the order file is an input
