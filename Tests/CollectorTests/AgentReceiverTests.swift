@@ -136,6 +136,26 @@ struct AgentReceiverTests {
         }
     }
 
+    @Test("pipelined requests on one connection are answered in order (the receiver reads one request at a time)")
+    func pipelinedRequestsAnsweredInOrder() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let fd = try Self.rawConnection(port: running.port)
+            defer { close(fd) }
+            let first = "POST /intake/v2/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 0\r\n\r\n"
+            let second = "POST /intake/v2/events?flushed=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 3\r\n\r\nabc"
+            let third = "GET /unknown-path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            // All three in one write: the server sees them back to back before answering the first.
+            let all = first + second + third
+            _ = all.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            let answer = Self.readAll(fd)
+            // Status lines in the order they came (a body may run straight into the next status line).
+            let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses == ["202", "400", "502"], "\(answer)")
+            let batches = await running.observer.batches
+            #expect(batches.map(\.flushed) == [false, true], "both intake requests reached the observer, in order")
+        }
+    }
+
     @Test("an empty body with flushed=true is a pure flush signal")
     func emptyFlush() async throws {
         try await withReceiver(serverURL: nil) { running in
