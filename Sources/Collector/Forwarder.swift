@@ -68,6 +68,10 @@ public actor Forwarder {
     /// One gzip stream reset per request: deflateInit allocates ~256 KB (fresh pages each time) that a
     /// reset reuses. Only touched between awaits, so actor reentrancy cannot interleave two users.
     private var gzip: ZlibCompressor?
+    /// Smaller bodies go uncompressed. Under ~14 KB a body leaves in TCP's first flight either way, so gzip
+    /// saves bytes but no time, and deflating them was a tenth of the extension's CPU per invocation; on
+    /// Lambda that CPU costs more than the bytes (docs/layer.md, "CPU per invocation").
+    static let gzipMinimumBytes = 16 * 1024
 
     public init(
         configuration: ForwarderConfiguration, recorder: Recorder?, environmentID: String, logger: Logger,
@@ -398,6 +402,22 @@ public actor Forwarder {
         holdForRetry(batch)
     }
 
+    /// `body` gzipped with the reused stream.
+    private func compressed(_ body: ByteBuffer) throws -> ByteBuffer {
+        // memoryLevel 5: every reset clears zlib's hash table, 64 KB at the default level 8 (2.6% of the
+        // extension's instructions per invocation under callgrind); 8 KB here. Bodies grow by 0-2.5%
+        // (1.3 KB: +0%, 8 KB: +0.6%, 1.6 MB of spans: +2.5%, level 1 as before).
+        let compressor = try gzip ?? ZlibCompressor(
+            algorithm: .gzip, configuration: .init(windowSize: 15, compressionLevel: 1, memoryLevel: 5))
+        gzip = compressor
+        try compressor.reset()
+        var input = body
+        var output = ByteBuffer()
+        output.reserveCapacity(compressor.maxSize(from: input))
+        try compressor.deflate(from: &input, to: &output, flush: .finish)
+        return output
+    }
+
     private func send(_ batch: Batch, trigger: FlushTrigger, deadline: NIODeadline) async -> FlushOutcome {
         guard let client else { return .dropped }
         let startedAt = epochMicros()
@@ -411,28 +431,21 @@ public actor Forwarder {
             body.writeBuffer(&line)
             body.writeInteger(UInt8(ascii: "\n"))
         }
-        var gzipped: ByteBuffer
-        do {
-            // memoryLevel 5: every reset clears zlib's hash table, 64 KB at the default level 8 (2.6% of the
-            // extension's instructions per invocation under callgrind); 8 KB here. Bodies grow by 0-2.5%
-            // (1.3 KB: +0%, 8 KB: +0.6%, 1.6 MB of spans: +2.5%, level 1 as before).
-            let compressor = try gzip ?? ZlibCompressor(
-                algorithm: .gzip, configuration: .init(windowSize: 15, compressionLevel: 1, memoryLevel: 5))
-            gzip = compressor
-            try compressor.reset()
-            gzipped = ByteBuffer()
-            gzipped.reserveCapacity(compressor.maxSize(from: body))
-            try compressor.deflate(from: &body, to: &gzipped, flush: .finish)
-        } catch {
-            gzip = nil
-            // Cannot happen with zlib in memory; still never silent.
-            record(batch, trigger: trigger, startedAt: startedAt, start: start, status: nil, outcome: .dropped,
-                   error: "gzip failed: \(error)")
-            droppedEvents += batch.events
-            return .dropped
+        let gzipped = body.readableBytes >= Self.gzipMinimumBytes
+        if gzipped {
+            do {
+                body = try compressed(body)
+            } catch {
+                gzip = nil
+                // Cannot happen with zlib in memory; still never silent.
+                record(batch, trigger: trigger, startedAt: startedAt, start: start, status: nil, outcome: .dropped,
+                       error: "gzip failed: \(error)")
+                droppedEvents += batch.events
+                return .dropped
+            }
         }
         inFlightEvents += batch.events
-        let result = await client.sendIntake(gzippedBody: gzipped, deadline: deadline, logger: logger)
+        let result = await client.sendIntake(body: body, gzipped: gzipped, deadline: deadline, logger: logger)
         inFlightEvents -= batch.events
         lastStatus = result.status
         lastError = result.error

@@ -8,7 +8,7 @@ import Testing
 struct ForwarderTests {
     static let deadline: TimeAmount = .seconds(5)
 
-    @Test("agent and lambda events go out as gzip ndjson with one metadata line, ApiKey auth, valid schemas")
+    @Test("agent and lambda events go out as ndjson with one metadata line, ApiKey auth, valid schemas")
     func happyPath() async throws {
         try await withRecordingAPMServer { server in
             let forwarder = makeForwarder(serverURL: server.url + "/", apiKey: "key-1", secretToken: "ignored")
@@ -32,11 +32,33 @@ struct ForwarderTests {
             #expect(request.errors == [])
             #expect(request.eventKeys == ["metadata", "transaction", "span", "span", "metricset", "log"])
             #expect(request.headers["authorization"] == "ApiKey key-1")
-            #expect(request.headers["content-encoding"] == "gzip")
+            // A small body goes plain (Forwarder.gzipMinimumBytes); a large one gzipped (below).
+            #expect(request.headers["content-encoding"] == nil)
             #expect(request.headers["content-type"] == "application/x-ndjson")
             #expect((request.events[0].value["service"] as? [String: Any])?["name"] as? String == "fn-under-test")
             let health = await forwarder.health
             #expect(health.state == .healthy && health.sentEvents == 5 && health.bufferedEvents == 0)
+            await forwarder.shutdown(deadline: .now() + .seconds(2))
+        }
+    }
+
+    @Test("bodies from Forwarder.gzipMinimumBytes up are gzipped; below it they go plain; both arrive whole")
+    func gzipFromTheThreshold() async throws {
+        try await withRecordingAPMServer { server in
+            let forwarder = makeForwarder(serverURL: server.url)
+            // 40 spans of ~600 bytes: one request (under maxBatchEvents) of ~24 KB.
+            let longName = String(repeating: "SELECT x FROM t; ", count: 24)
+            let spans = (0..<40).map { Sample.span(id: "s\($0)").replacingOccurrences(of: #""name":"SELECT""#, with: #""name":"\#(longName)""#) }
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata] + spans))
+            #expect(await forwarder.flush(trigger: .invocation, requestID: nil, deadline: .now() + Self.deadline) == .sent)
+            await forwarder.enqueue(Sample.agentBatch([Sample.metadata, Sample.span(id: "small")]))
+            #expect(await forwarder.flush(trigger: .invocation, requestID: nil, deadline: .now() + Self.deadline) == .sent)
+            let intake = try await server.intake()
+            try #require(intake.count == 2)
+            #expect(intake[0].headers["content-encoding"] == "gzip")
+            #expect(intake[0].errors == [] && intake[0].events.count == 41)
+            #expect(intake[1].headers["content-encoding"] == nil)
+            #expect(intake[1].errors == [] && intake[1].events.count == 2)
             await forwarder.shutdown(deadline: .now() + .seconds(2))
         }
     }

@@ -57,14 +57,14 @@ public struct APMServerClient: Sendable {
             origin: origin, tls: tls, eventLoopGroup: eventLoopGroup, connectTimeout: configuration.sendTimeout)
     }
 
-    /// POSTs one gzipped ndjson body to `/intake/v2/events`, bounded by `deadline` and by task cancellation.
-    func sendIntake(gzippedBody: ByteBuffer, deadline: NIODeadline, logger: Logger) async -> SendResult {
+    /// POSTs one ndjson body (gzipped or plain) to `/intake/v2/events`, bounded by `deadline` and by task cancellation.
+    func sendIntake(body: ByteBuffer, gzipped: Bool, deadline: NIODeadline, logger: Logger) async -> SendResult {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-ndjson")
-        headers.add(name: "Content-Encoding", value: "gzip")
+        if gzipped { headers.add(name: "Content-Encoding", value: "gzip") }
         headers.add(name: "User-Agent", value: userAgent)
         if let authorization { headers.add(name: "Authorization", value: authorization) }
-        let request = HTTP1Request(method: .POST, path: "/intake/v2/events", headers: headers, body: gzippedBody)
+        let request = HTTP1Request(method: .POST, path: "/intake/v2/events", headers: headers, body: body)
         do {
             // APM Server explains refusals as {"errors":[{"message":...}]}; 16 KiB keeps enough of that.
             let response = try await http.execute(request, deadline: deadline, maxResponseBytes: 16 * 1024)
