@@ -106,11 +106,8 @@ public actor AgentReceiver {
         /// Bytes received, including those discarded beyond the cap.
         var receivedBytes: Int
         var tooLarge: Bool
-        var path: Substring { head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0] }
-        var query: Substring? {
-            let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-            return parts.count > 1 ? parts[1] : nil
-        }
+        var path: Substring { head.uri.splitOnce(ascii: UInt8(ascii: "?")).0 }
+        var query: Substring? { head.uri.splitOnce(ascii: UInt8(ascii: "?")).1 }
     }
 
     /// What to answer.
@@ -239,9 +236,9 @@ public actor AgentReceiver {
     }
 
     static func isFlushed(_ query: Substring) -> Bool {
-        query.split(separator: "&").contains { pair in
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            return kv.first == "flushed" && kv.count == 2 && kv[1].lowercased() == "true"
+        query.split(ascii: UInt8(ascii: "&")).contains { pair in
+            let (key, value) = pair.splitOnce(ascii: UInt8(ascii: "="))
+            return key == "flushed" && value?.lowercased() == "true"
         }
     }
 
@@ -249,7 +246,7 @@ public actor AgentReceiver {
 
     nonisolated func register(_ request: Request) async -> Response {
         let contentType = request.head.headers.first(name: "content-type")?
-            .split(separator: ";").first.map { String($0).trimmingASCIISpaces().lowercased() }
+            .splitOnce(ascii: UInt8(ascii: ";")).0.trimmingASCIISpaces().lowercased()
         guard contentType == Self.registrationContentType else {
             return Self.errorResponse(
                 .unsupportedMediaType, "Content-Type must be \(Self.registrationContentType), got \(contentType ?? "none")")

@@ -180,9 +180,9 @@ private func isBlank(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) 
     return true
 }
 
-extension String {
+extension StringProtocol where SubSequence == Substring {
     func trimmingASCIISpaces() -> Substring {
-        var slice = Substring(self)
+        var slice = self[...]
         while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
         while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
         return slice

@@ -514,7 +514,7 @@ public actor InvocationBook: AgentObserver {
 
     /// `Root=1-abc-def;Parent=...;Sampled=1` -> `1-abc-def`; anything else is kept as it came.
     static func xrayRoot(_ header: String) -> String {
-        for part in header.split(separator: ";") {
+        for part in header.split(ascii: UInt8(ascii: ";")) {
             let trimmed = part.drop { $0 == " " }
             if trimmed.hasPrefix("Root=") { return String(trimmed.dropFirst(5)) }
         }
