@@ -3,7 +3,7 @@
 //                          Forwarder had to drop: agents must not back off)
 //   /register/transaction  a partial transaction for proxy transactions (415 / 400 / 422 as Elastic)
 //   anything else          proxied to the APM Server with the auth header added (502 when unreachable)
-// Bodies are capped (413). Each connection is served by one task over NIOAsyncChannel.
+// Bodies are capped (413). Each connection is served by an `AgentConnection` handler, one request at a time.
 
 import LanternStore
 import Logging
@@ -25,10 +25,11 @@ public actor AgentReceiver {
 
     private enum State {
         case idle
-        case running(channel: any Channel, task: Task<Void, Never>)
+        case running(channel: any Channel)
         case stopped
     }
     private var state: State = .idle
+    private nonisolated let connections = OpenConnections()
 
     static let registrationContentType = "application/vnd.elastic.apm.transaction+ndjson"
     static let requestIDHeader = "x-elastic-aws-request-id"
@@ -52,49 +53,38 @@ public actor AgentReceiver {
     /// Binds and starts serving; returns the bound port (pass port 0 for an ephemeral one).
     public func start() async throws -> Int {
         guard case .idle = state else { throw ReceiverError(.alreadyStarted, "the agent receiver was started before") }
+        let connections = connections
+        let configuration = configuration
         let server = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
+            .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    connections.opened(channel)
+                    // No pipelining assistant (requests are answered one at a time, in order) and no outbound
+                    // header validator (the headers are ours).
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(AgentConnection(receiver: self, configuration: configuration))
                 }
             }
-        let boundPort = server.channel.localAddress?.port ?? port
-        let channel = server.channel
-        let task = Task { [self] in
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await server.executeThenClose { connections in
-                        for try await connection in connections {
-                            group.addTask { await self.serve(connection) }
-                        }
-                    }
-                } catch {
-                    self.logger.debug("agent receiver stopped accepting: \(error)")
-                }
-                group.cancelAll()
-            }
-        }
-        state = .running(channel: channel, task: task)
+            .bind(host: host, port: port).get()
+        let boundPort = server.localAddress?.port ?? port
+        state = .running(channel: server)
         logger.info("agent receiver listening", metadata: ["address": "\(host):\(boundPort)"])
         return boundPort
     }
 
-    /// Stops accepting, ends open connections and waits for their tasks.
+    /// Stops accepting and closes open connections.
     public func stop() async {
-        guard case .running(let channel, let task) = state else {
+        guard case .running(let channel) = state else {
             state = .stopped
             return
         }
         state = .stopped
         try? await channel.close()
-        task.cancel()
-        await task.value
+        await connections.closeAll()
     }
 
     // MARK: - Connections
@@ -116,57 +106,6 @@ public actor AgentReceiver {
         var headers: HTTPHeaders = [:]
         var body: ByteBuffer = ByteBuffer()
         var close = false
-    }
-
-    private nonisolated func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                var parts = inbound.makeAsyncIterator()
-                while let part = try await parts.next() {
-                    guard case .head(let head) = part else { continue }
-                    // A body that trickles in (or stops) must not hold the connection and its buffer for ever.
-                    let channel = connection.channel
-                    let reading = channel.eventLoop.scheduleTask(in: configuration.readTimeout) { channel.close(promise: nil) }
-                    defer { reading.cancel() }
-                    var request = Request(head: head, body: ByteBuffer(), receivedBytes: 0, tooLarge: false)
-                    // A declared length over the cap is refused before a byte of the body is read: the agent hears
-                    // at once, and a 64 MiB or a slow 200 MB upload costs neither memory nor the read timeout.
-                    if let declared = head.headers.first(name: "content-length").flatMap(Int.init),
-                       declared > configuration.maxBodyBytes {
-                        request.tooLarge = true
-                        request.receivedBytes = declared
-                        var response = await route(request)
-                        response.close = true
-                        try await outbound.write(contentsOf: Self.parts(of: response, for: head, keepAlive: false))
-                        return
-                    }
-                    collecting: while let part = try await parts.next() {
-                        switch part {
-                        case .body(var chunk):
-                            request.receivedBytes += chunk.readableBytes
-                            if request.tooLarge { continue }
-                            if request.body.readableBytes + chunk.readableBytes > configuration.maxBodyBytes {
-                                request.tooLarge = true
-                                request.body = ByteBuffer()
-                            } else {
-                                request.body.writeBuffer(&chunk)
-                            }
-                        case .end:
-                            reading.cancel()
-                            break collecting
-                        case .head:
-                            return
-                        }
-                    }
-                    let response = await route(request)
-                    let keepAlive = head.isKeepAlive && !response.close
-                    try await outbound.write(contentsOf: Self.parts(of: response, for: head, keepAlive: keepAlive))
-                    if !keepAlive { return }
-                }
-            }
-        } catch {
-            logger.debug("agent connection ended: \(error)")
-        }
     }
 
     /// The wire parts of `response` to a request with `head`.
