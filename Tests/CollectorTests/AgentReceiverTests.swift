@@ -156,6 +156,41 @@ struct AgentReceiverTests {
         }
     }
 
+    @Test("forty pipelined requests (past the 16 the connection queues before it stops reading) are all answered in order")
+    func manyPipelinedRequests() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let fd = try Self.rawConnection(port: running.port)
+            defer { close(fd) }
+            let one = "POST /intake/v2/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Length: 0\r\n\r\n"
+            let last = "POST /intake/v2/events?flushed=true HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            let all = String(repeating: one, count: 39) + last
+            _ = all.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            let answer = Self.readAll(fd)
+            let statuses = answer.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            #expect(statuses.count == 40 && statuses.allSatisfy { $0 == "202" }, "\(statuses.count) answers")
+            let batches = await running.observer.batches
+            #expect(batches.count == 40 && batches.last?.flushed == true)
+        }
+    }
+
+    @Test("stopping the receiver closes the agents' open keep-alive connections")
+    func stopClosesOpenConnections() async throws {
+        try await withReceiver(serverURL: nil) { running in
+            let fd = try Self.rawConnection(port: running.port)
+            defer { close(fd) }
+            let request = "POST /intake/v2/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+            _ = request.withCString { Glibc.send(fd, $0, strlen($0), 0) }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let answered = recv(fd, &buffer, buffer.count, 0)
+            #expect(answered > 0 && String(decoding: buffer[0..<max(0, answered)], as: UTF8.self).hasPrefix("HTTP/1.1 202"))
+            let started = ContinuousClock.now
+            await running.receiver.stop()
+            // The kept-alive connection ends: EOF well before the socket's 5 s receive timeout.
+            #expect(recv(fd, &buffer, buffer.count, 0) == 0, "the connection stayed open after stop()")
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+    }
+
     @Test("an empty body with flushed=true is a pure flush signal")
     func emptyFlush() async throws {
         try await withReceiver(serverURL: nil) { running in
