@@ -103,14 +103,15 @@ public actor InvocationBook: AgentObserver {
         requestID: String, deadlineMs: Int64, functionARN: String?, xrayTraceID: String?, receivedAt: Int64
     ) {
         invocations += 1
-        let entry = entries[requestID] ?? Entry(requestID: requestID)
-        let isNew = entries[requestID]?.invokedAt == nil
+        let known = entries[requestID]
+        let entry = known ?? Entry(requestID: requestID)
+        let isNew = entry.invokedAt == nil
         entry.invokedAt = receivedAt
         entry.deadlineMs = deadlineMs
         entry.functionARN = functionARN
         entry.coldStart = invocations == 1
         entry.timeoutMs = Self.functionTimeoutMs(deadlineMs: deadlineMs, invokedAt: receivedAt)
-        entries[requestID] = entry
+        if known == nil { entries[requestID] = entry }
         if isNew { order.append(requestID) }
         current = requestID
 
@@ -130,9 +131,10 @@ public actor InvocationBook: AgentObserver {
     /// minus a margin (`DeadlineMargin`). Returns at once when one of them already happened.
     /// Task cancellation (SIGTERM) ends the wait with reason `shutdown`.
     public func awaitEnd(of requestID: String) async -> InvocationEnd {
-        if let end = entries[requestID]?.end { return end }
-        let deadlineMs = entries[requestID]?.deadlineMs ?? 0
-        let invokedAt = entries[requestID]?.invokedAt ?? epochMicros()
+        let entry = entries[requestID]
+        if let end = entry?.end { return end }
+        let deadlineMs = entry?.deadlineMs ?? 0
+        let invokedAt = entry?.invokedAt ?? epochMicros()
         let margin = DeadlineMargin.milliseconds(remainingMs: deadlineMs - invokedAt / 1000)
         let delayMicros = max(0, (deadlineMs - margin) * 1000 - epochMicros())
         let timer = LoopTimer(after: .microseconds(delayMicros)) { [weak self] in
@@ -158,16 +160,17 @@ public actor InvocationBook: AgentObserver {
     /// send before it went out, that the proxies made so far went with it).
     public func released(requestID: String, at: Int64, proxiesForwarded: Bool = false) async {
         if proxiesForwarded { self.proxiesForwarded(at: at) }
-        entries[requestID]?.released = true
-        entries[requestID]?.releasedAt = at
+        let entry = entries[requestID]
+        entry?.released = true
+        entry?.releasedAt = at
         if current == requestID { current = nil }
         var fact = InvocationFact(requestID: requestID)
         fact.releasedAt = at
-        fact.flushReason = entries[requestID]?.end?.reason
+        fact.flushReason = entry?.end?.reason
         recorder?.record(.invocation(fact))
         // The report comes after the release (its duration includes the extension's time), usually while the
         // next invocation runs: the event waits for it, unless none will come.
-        if entries[requestID]?.reported == true || !reportsExpected { await forwardFacts(of: requestID) }
+        if entry?.reported == true || !reportsExpected { await forwardFacts(of: requestID) }
     }
 
     /// SIGTERM/SIGINT while an invocation is running: stop waiting for it.
@@ -191,13 +194,12 @@ public actor InvocationBook: AgentObserver {
         fact.agentEvents = batch.events.count
         fact.agentBytes = batch.bytes
         if batch.flushed {
-            if entries[target] == nil {
-                // The agent named a request we have not seen INVOKE for yet (its flush beat our `next`).
-                entries[target] = Entry(requestID: target)
-            }
-            if entries[target]?.agentFlushed == false { fact.agentFlushedAt = batch.receivedAt }
-            entries[target]?.agentFlushed = true
-            if entries[target]?.end == nil && entries[target]?.released == false {
+            let entry = entries[target] ?? Entry(requestID: target)
+            // The agent may name a request we have not seen INVOKE for yet (its flush beat our `next`).
+            if entries[target] == nil { entries[target] = entry }
+            if !entry.agentFlushed { fact.agentFlushedAt = batch.receivedAt }
+            entry.agentFlushed = true
+            if entry.end == nil && !entry.released {
                 setEnd(target, InvocationEnd(reason: .agent, at: batch.receivedAt))
             } else {
                 lateFlushes += 1
@@ -208,10 +210,11 @@ public actor InvocationBook: AgentObserver {
 
     public func agentRegistered(_ registration: TransactionRegistration) async {
         let id = registration.requestID
-        if entries[id] == nil { entries[id] = Entry(requestID: id) }
-        guard entries[id]?.proxied == false else { return }
-        if let previous = entries[id]?.registration { transactionOwners[previous.transactionID] = nil }
-        entries[id]?.registration = registration
+        let entry = entries[id] ?? Entry(requestID: id)
+        if entries[id] == nil { entries[id] = entry }
+        guard !entry.proxied else { return }
+        if let previous = entry.registration { transactionOwners[previous.transactionID] = nil }
+        entry.registration = registration
         transactionOwners[registration.transactionID] = id
         var fact = InvocationFact(requestID: id)
         fact.environmentID = environmentID
@@ -263,14 +266,14 @@ public actor InvocationBook: AgentObserver {
         fact.responseAt = responseAt
         recorder?.record(.invocation(fact))
 
-        guard entries[requestID] != nil else { return }
-        entries[requestID]?.runtimeDone = (at, status)
-        entries[requestID]?.runtimeDoneDetail = (errorType, durationMs)
-        if status != InvocationStatus.success.rawValue, let entry = entries[requestID], entry.needsProxy {
+        guard let entry = entries[requestID] else { return }
+        entry.runtimeDone = (at, status)
+        entry.runtimeDoneDetail = (errorType, durationMs)
+        if status != InvocationStatus.success.rawValue, entry.needsProxy {
             let end = entry.invokedAt.map { Double(at - $0) / 1000 } ?? 0
             await makeProxy(requestID, result: status, durationMs: end, trigger: .runtimeDone)
         }
-        if entries[requestID]?.end == nil && entries[requestID]?.released == false {
+        if entry.end == nil && !entry.released {
             setEnd(requestID, InvocationEnd(reason: .runtimeDone, at: at))
         }
     }
@@ -289,14 +292,14 @@ public actor InvocationBook: AgentObserver {
         fact.maxMemoryUsedMB = maxMemoryUsedMB
         fact.initDurationMs = initDurationMs
         fact.reportStatus = status
-        if entries[requestID]?.runtimeDone == nil {
+        let entry = entries[requestID]
+        if entry?.runtimeDone == nil {
             // Without runtimeDone (Logs-API-style platforms) the report is the only status there is.
             fact.status = InvocationStatus(rawValue: status)
             fact.errorType = errorType
         }
         recorder?.record(.invocation(fact))
-        let entry = entries[requestID]
-        entries[requestID]?.reported = true
+        entry?.reported = true
         if reportWaiter != nil && pendingReports == 0 {
             reportWaiter?.resume()
             reportWaiter = nil
@@ -305,9 +308,9 @@ public actor InvocationBook: AgentObserver {
             requestID: requestID, at: at, functionARN: entry?.functionARN, coldStart: entry?.coldStart,
             timeoutMs: entry?.timeoutMs, status: status, durationMs: durationMs, billedDurationMs: billedDurationMs,
             memorySizeMB: memorySizeMB, maxMemoryUsedMB: maxMemoryUsedMB, initDurationMs: initDurationMs)
-        entries[requestID]?.report = report
+        entry?.report = report
         await forwarder?.forwardReport(report)
-        if entries[requestID]?.released == true { await forwardFacts(of: requestID) }
+        if entry?.released == true { await forwardFacts(of: requestID) }
     }
 
     /// Function log lines of one delivery; `forward` says whether they go to the APM Server too.
@@ -405,9 +408,10 @@ public actor InvocationBook: AgentObserver {
     // MARK: internals
 
     private func setEnd(_ requestID: String, _ end: InvocationEnd) {
-        if entries[requestID] == nil { entries[requestID] = Entry(requestID: requestID) }
-        guard entries[requestID]?.end == nil else { return }
-        entries[requestID]?.end = end
+        let entry = entries[requestID] ?? Entry(requestID: requestID)
+        if entries[requestID] == nil { entries[requestID] = entry }
+        guard entry.end == nil else { return }
+        entry.end = end
         if let waiter, waiter.requestID == requestID { finishWaiting(end) }
     }
 
@@ -443,9 +447,9 @@ public actor InvocationBook: AgentObserver {
                 Task { await self.makeProxy(id, result: result, durationMs: duration, trigger: .runtimeDone) }
                 continue
             }
-            if !entry.factsForwarded, let facts = facts(of: id) {
+            if !entry.factsForwarded, let facts = facts(of: entry) {
                 // Forgotten before its report came: what is known goes out now.
-                entries[id]?.factsForwarded = true
+                entry.factsForwarded = true
                 Task { await self.lifecycle?.forwardInvocationFacts(facts) }
             }
             if let tx = entry.registration?.transactionID { transactionOwners[tx] = nil }
@@ -472,15 +476,16 @@ public actor InvocationBook: AgentObserver {
 
     /// Forwards the lifecycle event of `requestID` once (no-op when lifecycle forwarding is off).
     private func forwardFacts(of requestID: String) async {
-        guard let lifecycle, entries[requestID]?.factsForwarded == false, let facts = facts(of: requestID) else { return }
-        entries[requestID]?.factsForwarded = true
+        guard let lifecycle, let entry = entries[requestID], !entry.factsForwarded, let facts = facts(of: entry)
+        else { return }
+        entry.factsForwarded = true
         await lifecycle.forwardInvocationFacts(facts)
     }
 
     /// What the book knows about an invoked request, as lifecycle facts.
-    private func facts(of requestID: String) -> InvocationFacts? {
-        guard lifecycle != nil, let entry = entries[requestID], let invokedAt = entry.invokedAt else { return nil }
-        var facts = InvocationFacts(requestID: requestID, invokedAt: invokedAt)
+    private func facts(of entry: Entry) -> InvocationFacts? {
+        guard lifecycle != nil, let invokedAt = entry.invokedAt else { return nil }
+        var facts = InvocationFacts(requestID: entry.requestID, invokedAt: invokedAt)
         facts.functionARN = entry.functionARN
         facts.coldStart = entry.coldStart
         facts.status = entry.runtimeDone?.status ?? entry.report?.status

@@ -5,26 +5,30 @@
 
 struct JSONObjectKeys {
     let members: [JSONMember]
-    /// The resolved key of each member that is not plain ASCII; nil for plain ones.
-    private let resolved: [String?]
+    /// The resolved key of each member that is not plain ASCII (nil for plain ones); nil as a whole when every key
+    /// is plain, as nearly all are: no table to allocate.
+    private let resolved: [String?]?
     /// For large objects, the first member index of each key (built on first use, as Strings).
     private var index: [String: Int]?
 
-    static let linearLimit = 12
+    /// Up to this many members a lookup compares raw bytes one by one; past it a table of Strings pays off.
+    /// (The agent's transaction objects have ~15 members and are read a few fields each: hashing every key of
+    /// each one cost more than the scans it saved.)
+    static let linearLimit = 48
 
     init(_ members: [JSONMember]) throws(JSONError) {
         self.members = members
-        var resolved: [String?] = []
-        resolved.reserveCapacity(members.count)
-        for member in members {
-            resolved.append(member.key.isPlainASCII ? nil : try member.key.string())
+        var resolved: [String?]?
+        for position in members.indices where !members[position].key.isPlainASCII {
+            if resolved == nil { resolved = Array(repeating: nil, count: members.count) }
+            resolved![position] = try members[position].key.string()
         }
         self.resolved = resolved
         if members.count > Self.linearLimit {
             var index: [String: Int] = [:]
             index.reserveCapacity(members.count)
             for position in members.indices {
-                let key = resolved[position] ?? String(decoding: members[position].key.bytes, as: UTF8.self)
+                let key = resolved?[position] ?? String(decoding: members[position].key.bytes, as: UTF8.self)
                 if index[key] == nil { index[key] = position }
             }
             self.index = index
@@ -42,7 +46,7 @@ struct JSONObjectKeys {
                 break
             }
             for position in members.indices {
-                if let resolvedKey = resolved[position] {
+                if let resolvedKey = resolved?[position] {
                     if resolvedKey == key { return members[position].value }
                 } else if probeIsASCII {
                     if Self.equal(members[position].key.bytes, probeBytes) { return members[position].value }
@@ -67,7 +71,7 @@ struct JSONObjectKeys {
         var seen = Set<String>()
         var keys: [String] = []
         for position in members.indices {
-            let key = resolved[position] ?? String(decoding: members[position].key.bytes, as: UTF8.self)
+            let key = resolved?[position] ?? String(decoding: members[position].key.bytes, as: UTF8.self)
             if seen.insert(key).inserted { keys.append(key) }
         }
         return keys

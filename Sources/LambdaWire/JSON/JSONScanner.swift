@@ -4,6 +4,14 @@
 // 512 nested arrays and objects. As there, a string or number is only delimited here and checked when read
 // (`JSONText.string()`, `.integer()`, `.double()`).
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Parses JSON bytes into a `JSONNode` tree.
 public enum JSONScanner {
     /// Foundation's limit: a 513th nested `[` or `{` is refused.
@@ -103,6 +111,16 @@ public enum JSONScanner {
             }
             index += 1
             let start = index
+            // Most strings have no escape: find the closing quote with memchr (vectorised) and check the span
+            // for a backslash the same way; a string with one is walked byte by byte below.
+            if let base = bytes.baseAddress, index < bytes.endIndex,
+               let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.endIndex - index) {
+                let end = base.distance(to: quote.assumingMemoryBound(to: UInt8.self))
+                if memchr(base + index, Int32(UInt8(ascii: "\\")), end - index) == nil {
+                    index = end + 1
+                    return JSONText(owner[start..<end])
+                }
+            }
             while index < bytes.endIndex {
                 switch bytes[index] {
                 case UInt8(ascii: "\""):
@@ -147,6 +165,8 @@ public enum JSONScanner {
                 index += 1
                 return .array(elements)
             }
+            // One allocation for most arrays and objects instead of regrowing from one element.
+            elements.reserveCapacity(4)
             while true {
                 elements.append(try value())
                 try skipWhitespace()
@@ -178,6 +198,7 @@ public enum JSONScanner {
                 index += 1
                 return .object(members)
             }
+            members.reserveCapacity(8)
             while true {
                 let key = try string()
                 try skipWhitespace()

@@ -18,17 +18,23 @@ public struct JSONWriter: Sendable {
     /// Foundation writes it). JSON has no NaN or infinity.
     public mutating func double(_ value: Double) throws(JSONError) {
         guard value.isFinite else { throw JSONError(.unwritableNumber, "\(value) is not a JSON number") }
-        var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        bytes.append(contentsOf: text.utf8)
+        appendDroppingPointZero(value.description)
     }
 
     /// A finite float, in Float's own shortest form (not widened to Double's digits).
     public mutating func float(_ value: Float) throws(JSONError) {
         guard value.isFinite else { throw JSONError(.unwritableNumber, "\(value) is not a JSON number") }
-        var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        bytes.append(contentsOf: text.utf8)
+        appendDroppingPointZero(value.description)
+    }
+
+    /// `text` without a trailing `.0`, looked at as bytes: `hasSuffix` and `removeLast` walk Characters.
+    private mutating func appendDroppingPointZero(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            var count = utf8.count
+            if count >= 2, utf8[count - 1] == UInt8(ascii: "0"), utf8[count - 2] == UInt8(ascii: ".") { count -= 2 }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[..<count]))
+        }
     }
 
     /// A string, quoted and escaped.
