@@ -4,6 +4,11 @@
 // untouched: the APM Server validates them, and parsing every span here would cost the hot path.
 
 import CompressNIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import NIOCore
 
 /// The kind of an intake v2 ndjson line, from its first key.
@@ -52,19 +57,19 @@ public enum IntakeDecoder {
         var result: [ByteBuffer] = []
         let start = body.readerIndex
         body.withUnsafeReadableBytes { bytes in
-            var index = 0
+            guard let base = bytes.baseAddress else { return }
             let count = bytes.count
             var lineStart = 0
-            while index <= count {
-                if index == count || bytes[index] == UInt8(ascii: "\n") {
-                    var lineEnd = index
-                    if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-                    if lineEnd > lineStart, !isBlank(bytes, lineStart, lineEnd) {
-                        result.append(body.getSlice(at: start + lineStart, length: lineEnd - lineStart)!)
-                    }
-                    lineStart = index + 1
+            while lineStart <= count {
+                // memchr finds each newline a word at a time; a byte loop here was 1% of an invocation.
+                let newline = lineStart < count ? memchr(base + lineStart, Int32(UInt8(ascii: "\n")), count - lineStart) : nil
+                let index = newline.map { base.distance(to: UnsafeRawPointer($0)) } ?? count
+                var lineEnd = index
+                if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                if lineEnd > lineStart, !isBlank(bytes, lineStart, lineEnd) {
+                    result.append(body.getSlice(at: start + lineStart, length: lineEnd - lineStart)!)
                 }
-                index += 1
+                lineStart = index + 1
             }
         }
         return result
