@@ -28,13 +28,16 @@ extension TelemetryEvent {
 extension TelemetryRecord {
     /// The record for `type`, as `init(type:from:)` chooses and reads it.
     init(type: String, node: JSONNode) throws(JSONError) {
+        // The types of every invocation first: a switch over Strings compares them case by case, in order.
         switch type {
-        case TelemetryEventType.initStart: self = .initStart(try .init(node: node))
-        case TelemetryEventType.initRuntimeDone: self = .initRuntimeDone(try .init(node: node))
-        case TelemetryEventType.initReport: self = .initReport(try .init(node: node))
+        case TelemetryEventType.function: self = .function(try LogLine(node: node))
         case TelemetryEventType.start: self = .start(try .init(node: node))
         case TelemetryEventType.runtimeDone: self = .runtimeDone(try .init(node: node))
         case TelemetryEventType.report: self = .report(try .init(node: node))
+        case TelemetryEventType.extensionLog: self = .extensionLog(try LogLine(node: node))
+        case TelemetryEventType.initStart: self = .initStart(try .init(node: node))
+        case TelemetryEventType.initRuntimeDone: self = .initRuntimeDone(try .init(node: node))
+        case TelemetryEventType.initReport: self = .initReport(try .init(node: node))
         case TelemetryEventType.restoreStart: self = .restoreStart(try .init(node: node))
         case TelemetryEventType.restoreRuntimeDone: self = .restoreRuntimeDone(try .init(node: node))
         case TelemetryEventType.restoreReport: self = .restoreReport(try .init(node: node))
@@ -44,8 +47,6 @@ extension TelemetryRecord {
         case TelemetryEventType.logsDropped: self = .logsDropped(try .init(node: node))
         case TelemetryEventType.end: self = .end(try .init(node: node))
         case TelemetryEventType.fault: self = .fault(try node.stringValue())
-        case TelemetryEventType.function: self = .function(try LogLine(node: node))
-        case TelemetryEventType.extensionLog: self = .extensionLog(try LogLine(node: node))
         // `JSONValue(node:)` answers as `JSONValue.init(from:)` does (JSONValue+Node.swift).
         default: self = .unknown(type: type, record: try JSONValue(node: node))
         }

@@ -15,7 +15,12 @@ public enum WireTime {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` into epoch microseconds; nil if malformed.
     public static func parseEpochMicros(_ text: String) -> Int64? {
-        let u = Array(text.utf8)
+        // Read in place: a native String's UTF-8 is contiguous (copying it to an Array was an allocation per event).
+        if let parsed = text.utf8.withContiguousStorageIfAvailable({ parseEpochMicros(utf8: $0) }) { return parsed }
+        return Array(text.utf8).withUnsafeBufferPointer { parseEpochMicros(utf8: $0) }
+    }
+
+    private static func parseEpochMicros(utf8 u: UnsafeBufferPointer<UInt8>) -> Int64? {
         func num(_ from: Int, _ len: Int) -> Int? {
             guard from + len <= u.count else { return nil }
             var v = 0

@@ -8,7 +8,17 @@ extension JSONText {
         enum Simple { case text(String), invalid, needsEscapes }
         let simple: Simple = bytes.withUnsafeBufferPointer { buffer in
             var ascii = true
-            for byte in buffer {
+            var start = 0
+            // Eight bytes at a time while they are printable ASCII without a backslash (a quote cannot be there
+            // unescaped); from the first word that is not, byte by byte.
+            if let base = buffer.baseAddress {
+                while buffer.count - start >= 8 {
+                    let word = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
+                    if JSONWriter.anyNeedsEscape(word) || word & 0x8080_8080_8080_8080 != 0 { break }
+                    start += 8
+                }
+            }
+            for byte in UnsafeBufferPointer(rebasing: buffer[start...]) {
                 if byte == UInt8(ascii: "\\") || byte < 0x20 { return .needsEscapes }
                 if byte >= 0x80 { ascii = false }
             }
