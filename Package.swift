@@ -54,7 +54,6 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "ExecutorHook",
-                "CSignalPipe",
             ]
         ),
 
@@ -97,8 +96,6 @@ let package = Package(
         .target(name: "GlibcCompat"),
         // Swift Concurrency's global executor hook, set from C (see its header for why not through dlsym).
         .target(name: "ExecutorHook"),
-        // The signal handler of the collector's self-pipe (Collector/SignalPipe.swift).
-        .target(name: "CSignalPipe"),
         .executableTarget(name: "lantern-extension", dependencies: ["Collector", "GlibcCompat"]),
         // The no-op extension the overhead benchmarks use as their floor.
         .executableTarget(

@@ -2,11 +2,9 @@
 // SIGINT) starts the shutdown, which asks them to stop one at a time in the reverse order of their start, each
 // stopped before the next is asked. swift-service-lifecycle's ServiceGroup does this and more; the extension
 // carries this instead because ServiceGroup brings swift-async-algorithms along (1.2 MB of the layer binary,
-// docs/layer.md). Signals come through `SignalPipe` (read by the event loop), not UnixSignalsSequence (libdispatch).
+// docs/layer.md). Signals still come from that package's `UnixSignals`.
 
 import Logging
-import NIOCore
-import NIOPosix
 import UnixSignals
 
 /// A long-lived part of the collector: runs until its `StopRequest` is set (or it is done), then returns.
@@ -37,18 +35,7 @@ public struct ServiceSequence: Sendable {
     /// Runs until every service has returned; rethrows the first error a service threw.
     public func run() async throws {
         let stops = services.map { _ in StopRequest() }
-        // No signals, no pipe: a sequence in a test or a tool leaves the process's dispositions alone.
-        let signalSequence: AsyncStream<UnixSignal>
-        if signals.isEmpty {
-            signalSequence = AsyncStream { $0.finish() }
-        } else {
-            do {
-                signalSequence = try await SignalPipe.shared.watch(signals, group: MultiThreadedEventLoopGroup.singleton)
-            } catch {
-                logger.error("SIGTERM and SIGINT will not stop the collector gracefully: \(error)")
-                signalSequence = AsyncStream { $0.finish() }
-            }
-        }
+        let signalSequence = await UnixSignalsSequence(trapping: signals)
         let firstError = await withTaskGroup(of: Outcome.self, returning: (any Error)?.self) { group in
             for (index, service) in services.enumerated() {
                 group.addTask {

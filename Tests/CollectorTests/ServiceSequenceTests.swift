@@ -87,21 +87,6 @@ private struct Ending: CollectorService {
         #expect(journal.all.suffix(4) == ["loop asked", "loop closed", "receiver asked", "receiver closed"])
     }
 
-    @Test func aSignalAfterTheSequenceEndedIsDroppedNotFatal() async throws {
-        // Trapped signals stay trapped (as with UnixSignals): a second SIGTERM during the shutdown that follows
-        // must not kill the collector. Were SIGUSR1 left to its default action, this test process would die.
-        let journal = Journal()
-        let sequence = ServiceSequence(services: [Closing(name: "loop", journal: journal)], signals: [.sigusr1],
-                                       logger: logger)
-        let running = Task { try await sequence.run() }
-        while journal.all.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-        kill(getpid(), SIGUSR1)
-        try await running.value
-        kill(getpid(), SIGUSR1)
-        try await Task.sleep(for: .milliseconds(50))
-        #expect(journal.all == ["loop started", "loop asked", "loop closed"])
-    }
-
     @Test func stopRequestEndsWaitsAndCutsBodiesShort() async throws {
         let stop = StopRequest()
         let waiting = Task { await stop.wait() }
