@@ -14,7 +14,7 @@ extension JSONText {
             if let base = buffer.baseAddress {
                 while buffer.count - start >= 8 {
                     let word = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
-                    if JSONWriter.anyNeedsEscape(word) || word & 0x8080_8080_8080_8080 != 0 { break }
+                    if ByteWord.needsEscape(word) || ByteWord.hasNonASCII(word) { break }
                     start += 8
                 }
             }

@@ -49,7 +49,7 @@ public struct JSONWriter: Sendable {
             while index < count {
                 // Eight bytes at a time while none of them needs escaping: most strings need none.
                 if count - index >= 8,
-                   !Self.anyNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                   !ByteWord.needsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
                     index += 8
                     continue
                 }
@@ -82,20 +82,6 @@ public struct JSONWriter: Sendable {
                                           digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
             }
         }
-    }
-
-    /// Whether any of the eight bytes in `word` is below 0x20, a quote or a backslash. Each test is the
-    /// classic "has a byte less than n" / "has a zero byte" word trick, exact as a yes/no answer.
-    @inline(__always)
-    static func anyNeedsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let control = (word &- ones &* 0x20) & ~word & highs
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let quoteFound = (quote &- ones) & ~quote & highs
-        let backslashFound = (backslash &- ones) & ~backslash & highs
-        return (control | quoteFound | backslashFound) != 0
     }
 
     /// Raw structural bytes: `{`, `}`, `[`, `]`, `,`, `:`.
