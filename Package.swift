@@ -1,5 +1,11 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
+
+// libdeflate decodes the agents' gzip bodies in half zlib's instructions (Collector/WholeGzip.swift). It is used
+// when Debian's libdeflate-dev is installed (scripts/test installs it; scripts/package-layer.sh requires it), so a
+// machine without it still builds and runs everything, on zlib alone.
+let hasLibDeflate = FileManager.default.fileExists(atPath: "/usr/include/libdeflate.h")
 
 // The collector's modules (LambdaWire, LanternStore, Collector) stay off Foundation and Hummingbird:
 // see docs/DESIGN.md for the size and RSS figures behind that rule.
@@ -25,6 +31,7 @@ let package = Package(
         // C libraries
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CLibDeflate", providers: [.apt(["libdeflate-dev"])]),
 
         // Wire formats of the Lambda Runtime, Extensions, Telemetry and Logs APIs.
         .target(name: "LambdaWire"),
@@ -54,7 +61,7 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "ExecutorHook",
-            ]
+            ] + (hasLibDeflate ? ["CLibDeflate"] : [])
         ),
 
         // The local Lambda sandbox.

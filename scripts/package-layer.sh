@@ -17,7 +17,7 @@ zip_name="lantern-extension-${arch}.zip"
 # fewer pages touched at start). -function-sections (Swift) and -ffunction-sections/-fdata-sections (C, C++:
 # BoringSSL) give every function its own section, so --gc-sections drops unused ones one by one rather than
 # keeping a whole file's code, and the order file below can place them. Measured one at a time in docs/layer.md.
-# SQLite and zlib are linked statically too: whether a Lambda image carries libsqlite3.so.0 and libz.so.1 is
+# SQLite, zlib and libdeflate are linked statically too: whether a Lambda image carries libsqlite3.so.0, libz.so.1 or libdeflate.so.0 is
 # not promised anywhere, and a missing one would stop the extension (and the function's init) from starting.
 # CSQLite finds SQLite through pkg-config; a sqlite3.pc whose only library folder holds the archives puts that
 # folder first on the library path, so `-lsqlite3`, `-lz` and `-lstdc++` resolve to them. libstdc++ inside the
@@ -25,9 +25,9 @@ zip_name="lantern-extension-${arch}.zip"
 # library mapped (1.1 MB of RSS). What remains dynamic is libc, libm and libgcc_s.
 static_libs="$(mktemp -d)"
 trap 'rm -rf "$static_libs"' EXIT
-for lib in libsqlite3.a libz.a libstdc++.a; do
+for lib in libsqlite3.a libz.a libdeflate.a libstdc++.a; do
   archive="$(gcc -print-file-name="$lib")"
-  [ -f "$archive" ] || { echo "package-layer: $lib not found (apt-get install libsqlite3-dev zlib1g-dev libstdc++-12-dev)" >&2; exit 1; }
+  [ -f "$archive" ] || { echo "package-layer: $lib not found (apt-get install libsqlite3-dev zlib1g-dev libdeflate-dev libstdc++-12-dev)" >&2; exit 1; }
   ln -s "$archive" "$static_libs/$lib"
 done
 cat > "$static_libs/sqlite3.pc" <<PC
@@ -64,6 +64,13 @@ bin_dir="$(swift build "${flags[@]}" --show-bin-path)"
 built="$bin_dir/lantern-extension"
 rm -f "$built"  # relink every time: the build does not know that the order file is an input
 swift build "${flags[@]}"
+
+# libdeflate made it in (Package.swift uses it only where its header is installed): without it every agent
+# body would take zlib's path at twice the instructions, silently.
+if ! nm "$built" | grep ' libdeflate_gzip_decompress_ex$' > /dev/null; then  # not -q: an early exit fails nm under pipefail
+  echo "package-layer: libdeflate is not in the binary (apt-get install libdeflate-dev, then build again)" >&2
+  exit 1
+fi
 
 # The omission held: none of FTS3/4, FTS5 or R*Tree's own functions made it in.
 if nm "$built" | grep -qE ' (fts5|fts3|rtree)[A-Z]'; then

@@ -30,12 +30,21 @@ public enum IntakeDecoder {
                 throw IntakeError(.bodyTooLarge, "body of \(body.readableBytes) bytes exceeds \(maxBytes)")
             }
             return body
-        case "gzip", "x-gzip": algorithms = [.gzip()]
+        case "gzip", "x-gzip":
+            if let decoded = WholeGzip.decode(body, maxBytes: maxBytes) { return decoded }
+            algorithms = [.gzip()]
         // HTTP's "deflate" is zlib-wrapped (RFC 9110), but some clients send raw deflate.
         case "deflate": algorithms = [.zlib(), .deflate()]
         default:
             throw IntakeError(.undecodableBody, "unsupported Content-Encoding '\(encoding)'")
         }
+        return try decompress(body, with: algorithms, encoding: encoding, maxBytes: maxBytes)
+    }
+
+    /// The zlib path (CompressNIO): every algorithm in turn, the first that decodes wins.
+    static func decompress(_ body: ByteBuffer, with algorithms: [CompressionAlgorithm], encoding: String, maxBytes: Int)
+        throws(IntakeError) -> ByteBuffer
+    {
         if body.readableBytes == 0 { return body }
         var lastError: String = ""
         for algorithm in algorithms {

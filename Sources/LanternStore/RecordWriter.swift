@@ -257,17 +257,37 @@ final class RecordWriter {
         var slots: [Slot] = []
         slots.reserveCapacity(batch.count)
         var facts: [(fact: InvocationFact, count: Int)] = []
-        var index: [String: Int] = [:]
+        // An invocation's facts come close together, and its request id is one String shared by all of them
+        // (so `==` is a pointer compare): a look back over the last few open invocations finds it without hashing
+        // the id. Only a batch with more open invocations than that (a burst, many at once) builds the table.
+        let lookBack = 8
+        var index: [String: Int]?
+        func position(of requestID: String) -> Int? {
+            var at = facts.count - 1
+            let stop = max(0, facts.count - lookBack)
+            while at >= stop {
+                if facts[at].fact.requestID == requestID { return at }
+                at -= 1
+            }
+            guard facts.count > lookBack else { return nil }
+            if index == nil {
+                var table: [String: Int] = [:]
+                table.reserveCapacity(facts.count * 2)
+                for (at, entry) in facts.enumerated() { table[entry.fact.requestID] = at }
+                index = table
+            }
+            return index![requestID]
+        }
         for record in batch {
             guard case .invocation(let fact) = record else {
                 slots.append(.record(record))
                 continue
             }
-            if let at = index[fact.requestID] {
+            if let at = position(of: fact.requestID) {
                 facts[at].fact.absorb(fact)
                 facts[at].count += 1
             } else {
-                index[fact.requestID] = facts.count
+                index?[fact.requestID] = facts.count
                 slots.append(.fact(facts.count))
                 facts.append((fact, 1))
             }

@@ -512,6 +512,39 @@ struct RecorderTests {
         #expect(RecordWriter.coalesced(facts.map { .invocation($0) }[...]).map(\.count) == [4, 1])
     }
 
+    @Test("a batch with more invocations open than the writer looks back over still folds each request's facts once")
+    func coalescedManyOpenInvocations() {
+        // 40 requests, their facts interleaved round-robin (as under Managed Instances' concurrency), other records
+        // between them, and each request's id a distinct String (no shared storage to compare by pointer).
+        var batch: [StoreRecord] = []
+        for round in 0..<5 {
+            for request in 0..<40 {
+                var fact = InvocationFact(requestID: String("req-\(request)".utf8.map { Character(UnicodeScalar($0)) }))
+                fact.agentEvents = round + 1
+                batch.append(.invocation(fact))
+                if request % 7 == 0 { batch.append(.lifecycle(LifecycleEvent(environmentID: nil, at: Int64(round), kind: "k", name: "n"))) }
+            }
+        }
+        let folded = RecordWriter.coalesced(batch[...])
+        var expected: [(id: String?, count: Int)] = []
+        var seen: Set<String> = []
+        for record in batch {
+            if case .invocation(let fact) = record {
+                if seen.insert(fact.requestID).inserted { expected.append((fact.requestID, 5)) }
+            } else {
+                expected.append((nil, 1))
+            }
+        }
+        #expect(folded.count == expected.count)
+        for (got, want) in zip(folded, expected) {
+            if case .invocation(let fact) = got.record {
+                #expect(fact.requestID == want.id && got.count == want.count && fact.agentEvents == 15)
+            } else {
+                #expect(want.id == nil && got.count == 1)
+            }
+        }
+    }
+
     @Test("an invocation upsert names only the columns its fact carries, so unchanged indexes are not rewritten")
     func upsertNamesCarriedColumns() async throws {
         var report = InvocationFact(requestID: "r1")

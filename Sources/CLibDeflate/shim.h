@@ -1,0 +1,2 @@
+// libdeflate (Debian's libdeflate-dev): whole-buffer DEFLATE/gzip decoding for the agents' request bodies.
+#include <libdeflate.h>
