@@ -251,43 +251,45 @@ final class RecordWriter {
     /// (an invocation makes ~8 facts, which a commit delay puts in one batch), with how many records each
     /// written record stands for. The stored row is the same as from upserting them one by one.
     static func coalesced(_ batch: ArraySlice<StoreRecord>) -> [(record: StoreRecord, count: Int)] {
-        // Facts are merged in a separate array, in place: merging inside `StoreRecord` values copied every fact
-        // (thirty fields, a dozen strings retained and released) once per absorbed fact.
+        // Facts are merged in a separate array, in place (a fact's storage is copied once, at its first merge,
+        // since the batch still holds it).
         enum Slot { case record(StoreRecord), fact(Int) }
         var slots: [Slot] = []
         slots.reserveCapacity(batch.count)
         var facts: [(fact: InvocationFact, count: Int)] = []
-        // An invocation's facts come close together, and its request id is one String shared by all of them
-        // (so `==` is a pointer compare): a look back over the last few open invocations finds it without hashing
-        // the id. Only a batch with more open invocations than that (a burst, many at once) builds the table.
+        // An invocation's facts come close together, so a look back over the last few open requests finds most
+        // without hashing the id; a batch with more open than that (a burst, many at once, reports arriving a
+        // batch late) builds the table.
+        var table: [String: Int]?
         let lookBack = 8
-        var index: [String: Int]?
-        func position(of requestID: String) -> Int? {
-            var at = facts.count - 1
-            let stop = max(0, facts.count - lookBack)
-            while at >= stop {
-                if facts[at].fact.requestID == requestID { return at }
-                at -= 1
-            }
-            guard facts.count > lookBack else { return nil }
-            if index == nil {
-                var table: [String: Int] = [:]
-                table.reserveCapacity(facts.count * 2)
-                for (at, entry) in facts.enumerated() { table[entry.fact.requestID] = at }
-                index = table
-            }
-            return index![requestID]
-        }
         for record in batch {
             guard case .invocation(let fact) = record else {
                 slots.append(.record(record))
                 continue
             }
-            if let at = position(of: fact.requestID) {
+            var found: Int?
+            var candidate = facts.count - 1
+            while candidate >= 0, candidate >= facts.count - lookBack {
+                if facts[candidate].fact.requestID == fact.requestID {
+                    found = candidate
+                    break
+                }
+                candidate -= 1
+            }
+            if found == nil, facts.count > lookBack {
+                if table == nil {
+                    var built: [String: Int] = [:]
+                    built.reserveCapacity(facts.count * 2)
+                    for (at, entry) in facts.enumerated() { built[entry.fact.requestID] = at }
+                    table = built
+                }
+                found = table![fact.requestID]
+            }
+            if let at = found {
                 facts[at].fact.absorb(fact)
                 facts[at].count += 1
             } else {
-                index?[fact.requestID] = facts.count
+                table?[fact.requestID] = facts.count
                 slots.append(.fact(facts.count))
                 facts.append((fact, 1))
             }

@@ -85,44 +85,259 @@ public struct EnvironmentFact: Sendable, Equatable {
 }
 
 /// A fact about one invocation (upserted by `requestID`; counters add up).
+///
+/// Copy-on-write: a fact is ~30 fields (~500 bytes, a dozen references) and passes by value from the book through
+/// the record queue to the writer's merge, each copy retaining every field; shared storage makes a copy one
+/// retain, and a write copies the storage only while another value still holds it.
 public struct InvocationFact: Sendable, Equatable {
-    public var requestID: String
-    public var environmentID: String?
-    public var functionARN: String?
-    public var invokedAt: Int64?
-    public var deadlineAt: Int64?
-    public var timeoutMs: Int?
-    public var traceID: String?
-    public var coldStart: Bool?
-    public var startedAt: Int64?
-    public var runtimeDoneAt: Int64?
-    public var status: InvocationStatus?
-    public var errorType: String?
-    public var runtimeDurationMs: Double?
-    public var producedBytes: Int?
-    public var responseAt: Int64?
-    public var agentFlushedAt: Int64?
-    public var flushReason: FlushReason?
-    public var releasedAt: Int64?
-    public var durationMs: Double?
-    public var billedDurationMs: Int?
-    public var memorySizeMB: Int?
-    public var maxMemoryUsedMB: Int?
-    public var initDurationMs: Double?
-    public var reportStatus: String?
-    public var transactionID: String?
-    /// Added to the stored count.
-    public var agentEvents: Int = 0
-    /// Added to the stored count.
-    public var agentBytes: Int = 0
-    /// Added to the stored count.
-    public var logLines: Int = 0
-    /// The agent's partial transaction line, from which a later environment can make this invocation's proxy.
-    public var registration: String?
-    /// How many invocations were in flight when this one started, itself included (1 = it ran alone).
-    public var inFlight: Int?
+    fileprivate var storage: Storage
 
-    public init(requestID: String) { self.requestID = requestID }
+    public init(requestID: String) { storage = Storage(requestID: requestID) }
+
+    public var requestID: String {
+        get { storage.requestID }
+        set { unique().requestID = newValue }
+    }
+    public var environmentID: String? {
+        get { storage.environmentID }
+        set { unique().environmentID = newValue }
+    }
+    public var functionARN: String? {
+        get { storage.functionARN }
+        set { unique().functionARN = newValue }
+    }
+    public var invokedAt: Int64? {
+        get { storage.invokedAt }
+        set { unique().invokedAt = newValue }
+    }
+    public var deadlineAt: Int64? {
+        get { storage.deadlineAt }
+        set { unique().deadlineAt = newValue }
+    }
+    public var timeoutMs: Int? {
+        get { storage.timeoutMs }
+        set { unique().timeoutMs = newValue }
+    }
+    public var traceID: String? {
+        get { storage.traceID }
+        set { unique().traceID = newValue }
+    }
+    public var coldStart: Bool? {
+        get { storage.coldStart }
+        set { unique().coldStart = newValue }
+    }
+    public var startedAt: Int64? {
+        get { storage.startedAt }
+        set { unique().startedAt = newValue }
+    }
+    public var runtimeDoneAt: Int64? {
+        get { storage.runtimeDoneAt }
+        set { unique().runtimeDoneAt = newValue }
+    }
+    public var status: InvocationStatus? {
+        get { storage.status }
+        set { unique().status = newValue }
+    }
+    public var errorType: String? {
+        get { storage.errorType }
+        set { unique().errorType = newValue }
+    }
+    public var runtimeDurationMs: Double? {
+        get { storage.runtimeDurationMs }
+        set { unique().runtimeDurationMs = newValue }
+    }
+    public var producedBytes: Int? {
+        get { storage.producedBytes }
+        set { unique().producedBytes = newValue }
+    }
+    public var responseAt: Int64? {
+        get { storage.responseAt }
+        set { unique().responseAt = newValue }
+    }
+    public var agentFlushedAt: Int64? {
+        get { storage.agentFlushedAt }
+        set { unique().agentFlushedAt = newValue }
+    }
+    public var flushReason: FlushReason? {
+        get { storage.flushReason }
+        set { unique().flushReason = newValue }
+    }
+    public var releasedAt: Int64? {
+        get { storage.releasedAt }
+        set { unique().releasedAt = newValue }
+    }
+    public var durationMs: Double? {
+        get { storage.durationMs }
+        set { unique().durationMs = newValue }
+    }
+    public var billedDurationMs: Int? {
+        get { storage.billedDurationMs }
+        set { unique().billedDurationMs = newValue }
+    }
+    public var memorySizeMB: Int? {
+        get { storage.memorySizeMB }
+        set { unique().memorySizeMB = newValue }
+    }
+    public var maxMemoryUsedMB: Int? {
+        get { storage.maxMemoryUsedMB }
+        set { unique().maxMemoryUsedMB = newValue }
+    }
+    public var initDurationMs: Double? {
+        get { storage.initDurationMs }
+        set { unique().initDurationMs = newValue }
+    }
+    public var reportStatus: String? {
+        get { storage.reportStatus }
+        set { unique().reportStatus = newValue }
+    }
+    public var transactionID: String? {
+        get { storage.transactionID }
+        set { unique().transactionID = newValue }
+    }
+    /// Added to the stored count.
+    public var agentEvents: Int {
+        get { storage.agentEvents }
+        set { unique().agentEvents = newValue }
+    }
+    /// Added to the stored count.
+    public var agentBytes: Int {
+        get { storage.agentBytes }
+        set { unique().agentBytes = newValue }
+    }
+    /// Added to the stored count.
+    public var logLines: Int {
+        get { storage.logLines }
+        set { unique().logLines = newValue }
+    }
+    /// The agent's partial transaction line, from which a later environment can make this invocation's proxy.
+    public var registration: String? {
+        get { storage.registration }
+        set { unique().registration = newValue }
+    }
+    /// How many invocations were in flight when this one started, itself included (1 = it ran alone).
+    public var inFlight: Int? {
+        get { storage.inFlight }
+        set { unique().inFlight = newValue }
+    }
+
+    /// The storage, copied first if another fact shares it.
+    fileprivate mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    public static func == (lhs: InvocationFact, rhs: InvocationFact) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.values == rhs.storage.values
+    }
+
+    // @unchecked Sendable: a Storage shared by two facts is never written (every setter goes through `unique()`,
+    // which copies a shared one first), so the values a thread reads cannot change under it.
+    fileprivate final class Storage: @unchecked Sendable {
+        var requestID: String
+        var environmentID: String?
+        var functionARN: String?
+        var invokedAt: Int64?
+        var deadlineAt: Int64?
+        var timeoutMs: Int?
+        var traceID: String?
+        var coldStart: Bool?
+        var startedAt: Int64?
+        var runtimeDoneAt: Int64?
+        var status: InvocationStatus?
+        var errorType: String?
+        var runtimeDurationMs: Double?
+        var producedBytes: Int?
+        var responseAt: Int64?
+        var agentFlushedAt: Int64?
+        var flushReason: FlushReason?
+        var releasedAt: Int64?
+        var durationMs: Double?
+        var billedDurationMs: Int?
+        var memorySizeMB: Int?
+        var maxMemoryUsedMB: Int?
+        var initDurationMs: Double?
+        var reportStatus: String?
+        var transactionID: String?
+        var agentEvents: Int = 0
+        var agentBytes: Int = 0
+        var logLines: Int = 0
+        var registration: String?
+        var inFlight: Int?
+
+        init(requestID: String) { self.requestID = requestID }
+
+        func copy() -> Storage {
+            let copy = Storage(requestID: requestID)
+            copy.environmentID = environmentID
+            copy.functionARN = functionARN
+            copy.invokedAt = invokedAt
+            copy.deadlineAt = deadlineAt
+            copy.timeoutMs = timeoutMs
+            copy.traceID = traceID
+            copy.coldStart = coldStart
+            copy.startedAt = startedAt
+            copy.runtimeDoneAt = runtimeDoneAt
+            copy.status = status
+            copy.errorType = errorType
+            copy.runtimeDurationMs = runtimeDurationMs
+            copy.producedBytes = producedBytes
+            copy.responseAt = responseAt
+            copy.agentFlushedAt = agentFlushedAt
+            copy.flushReason = flushReason
+            copy.releasedAt = releasedAt
+            copy.durationMs = durationMs
+            copy.billedDurationMs = billedDurationMs
+            copy.memorySizeMB = memorySizeMB
+            copy.maxMemoryUsedMB = maxMemoryUsedMB
+            copy.initDurationMs = initDurationMs
+            copy.reportStatus = reportStatus
+            copy.transactionID = transactionID
+            copy.agentEvents = agentEvents
+            copy.agentBytes = agentBytes
+            copy.logLines = logLines
+            copy.registration = registration
+            copy.inFlight = inFlight
+            return copy
+        }
+
+        /// Every field, for `==`.
+        var values: Values {
+            Values(requestID: requestID, environmentID: environmentID, functionARN: functionARN, invokedAt: invokedAt, deadlineAt: deadlineAt, timeoutMs: timeoutMs, traceID: traceID, coldStart: coldStart, startedAt: startedAt, runtimeDoneAt: runtimeDoneAt, status: status, errorType: errorType, runtimeDurationMs: runtimeDurationMs, producedBytes: producedBytes, responseAt: responseAt, agentFlushedAt: agentFlushedAt, flushReason: flushReason, releasedAt: releasedAt, durationMs: durationMs, billedDurationMs: billedDurationMs, memorySizeMB: memorySizeMB, maxMemoryUsedMB: maxMemoryUsedMB, initDurationMs: initDurationMs, reportStatus: reportStatus, transactionID: transactionID, agentEvents: agentEvents, agentBytes: agentBytes, logLines: logLines, registration: registration, inFlight: inFlight)
+        }
+    }
+
+    fileprivate struct Values: Equatable {
+        var requestID: String
+        var environmentID: String?
+        var functionARN: String?
+        var invokedAt: Int64?
+        var deadlineAt: Int64?
+        var timeoutMs: Int?
+        var traceID: String?
+        var coldStart: Bool?
+        var startedAt: Int64?
+        var runtimeDoneAt: Int64?
+        var status: InvocationStatus?
+        var errorType: String?
+        var runtimeDurationMs: Double?
+        var producedBytes: Int?
+        var responseAt: Int64?
+        var agentFlushedAt: Int64?
+        var flushReason: FlushReason?
+        var releasedAt: Int64?
+        var durationMs: Double?
+        var billedDurationMs: Int?
+        var memorySizeMB: Int?
+        var maxMemoryUsedMB: Int?
+        var initDurationMs: Double?
+        var reportStatus: String?
+        var transactionID: String?
+        var agentEvents: Int
+        var agentBytes: Int
+        var logLines: Int
+        var registration: String?
+        var inFlight: Int?
+    }
 }
 
 /// A proxy transaction made for an invocation whose agent never reported (one per request id).
@@ -262,35 +477,38 @@ extension InvocationFact {
     /// Folds a later fact for the same request into this one, as the store's upsert would: a later non-nil
     /// value wins, nil keeps, counters add.
     mutating func absorb(_ later: InvocationFact) {
-        environmentID = later.environmentID ?? environmentID
-        functionARN = later.functionARN ?? functionARN
-        invokedAt = later.invokedAt ?? invokedAt
-        deadlineAt = later.deadlineAt ?? deadlineAt
-        timeoutMs = later.timeoutMs ?? timeoutMs
-        traceID = later.traceID ?? traceID
-        coldStart = later.coldStart ?? coldStart
-        startedAt = later.startedAt ?? startedAt
-        runtimeDoneAt = later.runtimeDoneAt ?? runtimeDoneAt
-        status = later.status ?? status
-        errorType = later.errorType ?? errorType
-        runtimeDurationMs = later.runtimeDurationMs ?? runtimeDurationMs
-        producedBytes = later.producedBytes ?? producedBytes
-        responseAt = later.responseAt ?? responseAt
-        agentFlushedAt = later.agentFlushedAt ?? agentFlushedAt
-        flushReason = later.flushReason ?? flushReason
-        releasedAt = later.releasedAt ?? releasedAt
-        durationMs = later.durationMs ?? durationMs
-        billedDurationMs = later.billedDurationMs ?? billedDurationMs
-        memorySizeMB = later.memorySizeMB ?? memorySizeMB
-        maxMemoryUsedMB = later.maxMemoryUsedMB ?? maxMemoryUsedMB
-        initDurationMs = later.initDurationMs ?? initDurationMs
-        reportStatus = later.reportStatus ?? reportStatus
-        transactionID = later.transactionID ?? transactionID
-        agentEvents += later.agentEvents
-        agentBytes += later.agentBytes
-        logLines += later.logLines
-        registration = later.registration ?? registration
-        inFlight = later.inFlight ?? inFlight
+        // Field by field on the storages: one uniqueness check instead of thirty.
+        let target = unique()
+        let from = later.storage
+        target.environmentID = from.environmentID ?? target.environmentID
+        target.functionARN = from.functionARN ?? target.functionARN
+        target.invokedAt = from.invokedAt ?? target.invokedAt
+        target.deadlineAt = from.deadlineAt ?? target.deadlineAt
+        target.timeoutMs = from.timeoutMs ?? target.timeoutMs
+        target.traceID = from.traceID ?? target.traceID
+        target.coldStart = from.coldStart ?? target.coldStart
+        target.startedAt = from.startedAt ?? target.startedAt
+        target.runtimeDoneAt = from.runtimeDoneAt ?? target.runtimeDoneAt
+        target.status = from.status ?? target.status
+        target.errorType = from.errorType ?? target.errorType
+        target.runtimeDurationMs = from.runtimeDurationMs ?? target.runtimeDurationMs
+        target.producedBytes = from.producedBytes ?? target.producedBytes
+        target.responseAt = from.responseAt ?? target.responseAt
+        target.agentFlushedAt = from.agentFlushedAt ?? target.agentFlushedAt
+        target.flushReason = from.flushReason ?? target.flushReason
+        target.releasedAt = from.releasedAt ?? target.releasedAt
+        target.durationMs = from.durationMs ?? target.durationMs
+        target.billedDurationMs = from.billedDurationMs ?? target.billedDurationMs
+        target.memorySizeMB = from.memorySizeMB ?? target.memorySizeMB
+        target.maxMemoryUsedMB = from.maxMemoryUsedMB ?? target.maxMemoryUsedMB
+        target.initDurationMs = from.initDurationMs ?? target.initDurationMs
+        target.reportStatus = from.reportStatus ?? target.reportStatus
+        target.transactionID = from.transactionID ?? target.transactionID
+        target.agentEvents += from.agentEvents
+        target.agentBytes += from.agentBytes
+        target.logLines += from.logLines
+        target.registration = from.registration ?? target.registration
+        target.inFlight = from.inFlight ?? target.inFlight
     }
 }
 
