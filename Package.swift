@@ -61,7 +61,8 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "ExecutorHook",
-            ] + (hasLibDeflate ? ["CLibDeflate"] : [])
+            ] + (hasLibDeflate ? ["CLibDeflate"] : []),
+            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
         ),
 
         // The local Lambda sandbox.
