@@ -61,8 +61,7 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "ExecutorHook",
-            ] + (hasLibDeflate ? ["CLibDeflate"] : []),
-            swiftSettings: [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+            ] + (hasLibDeflate ? ["CLibDeflate"] : [])
         ),
 
         // The local Lambda sandbox.

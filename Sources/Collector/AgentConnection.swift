@@ -20,7 +20,7 @@ final class AgentConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var current: AgentReceiver.Request?
     /// A declared body over the cap was refused up front: its bytes are not read, the connection closes.
     private var refusedUpFront = false
-    private var readTimeout: LoopTimer?
+    private var readTimeout: Scheduled<Void>?
     private var queue = CircularBuffer<AgentReceiver.Request>()
     private var routing = false
     private var closing = false
@@ -36,7 +36,7 @@ final class AgentConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .head(let head):
             // A body that trickles in (or stops) must not hold the connection and its buffer for ever.
             let channel = context.channel
-            readTimeout = LoopTimer(after: configuration.readTimeout, on: context.eventLoop) { channel.close(promise: nil) }
+            readTimeout = context.eventLoop.scheduleTask(in: configuration.readTimeout) { channel.close(promise: nil) }
             var request = AgentReceiver.Request(head: head, body: ByteBuffer(), receivedBytes: 0, tooLarge: false)
             // A declared length over the cap is refused before a byte of the body is read: the agent hears at
             // once, and a 64 MiB or a slow 200 MB upload costs neither memory nor the read timeout.

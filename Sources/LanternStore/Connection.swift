@@ -207,6 +207,12 @@ public final class Statement {
         sqlite3_clear_bindings(raw)
     }
 
+    /// Resets for another run, keeping the bindings: for a caller that binds every parameter each run (clearing
+    /// them was 2k instructions per invocation upsert).
+    public func resetKeepingBindings() {
+        sqlite3_reset(raw)
+    }
+
     /// The number of result columns.
     public var columnCount: Int { Int(sqlite3_column_count(raw)) }
 

@@ -310,7 +310,9 @@ final class RecordWriter {
 
     private func invocationStatement(shape: UInt32) throws(StoreError) -> Statement {
         if let statement = invocationStatements[shape] {
-            statement.reset()
+            // A shape's statement has exactly the parameters its upsert binds (request id, the shape's columns,
+            // the revision), so every run binds them all.
+            statement.resetKeepingBindings()
             return statement
         }
         let statement = try connection.prepare(RecordStatements.upsertInvocation(shape: shape))

@@ -191,7 +191,7 @@ public final class HTTP1Client: Sendable {
                 collector.value.fail(HTTP1ClientError(.connectionClosed, "sending failed: \(error)"))
             }
         }
-        let timer: LoopTimer? = deadline == .distantFuture ? nil : LoopTimer(at: deadline, on: loop) {
+        let timer: Scheduled<Void>? = deadline == .distantFuture ? nil : loop.scheduleTask(deadline: deadline) {
             collector.value.fail(HTTP1ClientError(.timeout, "no complete answer from \(self.origin) in time"))
             channel.close(promise: nil)
         }

@@ -45,16 +45,21 @@ struct JSONObjectKeys {
                 probeIsASCII = false
                 break
             }
-            for position in members.indices {
-                if let resolvedKey = resolved?[position] {
-                    if resolvedKey == key { return members[position].value }
-                } else if probeIsASCII {
-                    if Self.equal(members[position].key.bytes, probeBytes) { return members[position].value }
-                } else if String(decoding: members[position].key.bytes, as: UTF8.self) == key {
-                    return members[position].value
+            // Through a buffer pointer, and lengths before bytes: most members are passed over on their key's
+            // length alone, without bounds checks or retaining the input each key is a slice of.
+            return members.withUnsafeBufferPointer { members -> JSONNode? in
+                for position in members.indices {
+                    if let resolvedKey = resolved?[position] {
+                        if resolvedKey == key { return members[position].value }
+                    } else if probeIsASCII {
+                        if members[position].key.bytes.count == probeBytes.count,
+                           Self.equal(members[position].key.bytes, probeBytes) { return members[position].value }
+                    } else if String(decoding: members[position].key.bytes, as: UTF8.self) == key {
+                        return members[position].value
+                    }
                 }
+                return nil
             }
-            return nil
         }
     }
 
