@@ -92,147 +92,152 @@ public struct EnvironmentFact: Sendable, Equatable {
 public struct InvocationFact: Sendable, Equatable {
     fileprivate var storage: Storage
 
-    public init(requestID: String) { storage = Storage(requestID: requestID) }
+    public init(requestID: String) { storage = Storage(Fields(requestID: requestID)) }
 
     public var requestID: String {
-        get { storage.requestID }
-        set { unique().requestID = newValue }
+        get { storage.fields.requestID }
+        set { unique().fields.requestID = newValue }
     }
     public var environmentID: String? {
-        get { storage.environmentID }
-        set { unique().environmentID = newValue }
+        get { storage.fields.environmentID }
+        set { unique().fields.environmentID = newValue }
     }
     public var functionARN: String? {
-        get { storage.functionARN }
-        set { unique().functionARN = newValue }
+        get { storage.fields.functionARN }
+        set { unique().fields.functionARN = newValue }
     }
     public var invokedAt: Int64? {
-        get { storage.invokedAt }
-        set { unique().invokedAt = newValue }
+        get { storage.fields.invokedAt }
+        set { unique().fields.invokedAt = newValue }
     }
     public var deadlineAt: Int64? {
-        get { storage.deadlineAt }
-        set { unique().deadlineAt = newValue }
+        get { storage.fields.deadlineAt }
+        set { unique().fields.deadlineAt = newValue }
     }
     public var timeoutMs: Int? {
-        get { storage.timeoutMs }
-        set { unique().timeoutMs = newValue }
+        get { storage.fields.timeoutMs }
+        set { unique().fields.timeoutMs = newValue }
     }
     public var traceID: String? {
-        get { storage.traceID }
-        set { unique().traceID = newValue }
+        get { storage.fields.traceID }
+        set { unique().fields.traceID = newValue }
     }
     public var coldStart: Bool? {
-        get { storage.coldStart }
-        set { unique().coldStart = newValue }
+        get { storage.fields.coldStart }
+        set { unique().fields.coldStart = newValue }
     }
     public var startedAt: Int64? {
-        get { storage.startedAt }
-        set { unique().startedAt = newValue }
+        get { storage.fields.startedAt }
+        set { unique().fields.startedAt = newValue }
     }
     public var runtimeDoneAt: Int64? {
-        get { storage.runtimeDoneAt }
-        set { unique().runtimeDoneAt = newValue }
+        get { storage.fields.runtimeDoneAt }
+        set { unique().fields.runtimeDoneAt = newValue }
     }
     public var status: InvocationStatus? {
-        get { storage.status }
-        set { unique().status = newValue }
+        get { storage.fields.status }
+        set { unique().fields.status = newValue }
     }
     public var errorType: String? {
-        get { storage.errorType }
-        set { unique().errorType = newValue }
+        get { storage.fields.errorType }
+        set { unique().fields.errorType = newValue }
     }
     public var runtimeDurationMs: Double? {
-        get { storage.runtimeDurationMs }
-        set { unique().runtimeDurationMs = newValue }
+        get { storage.fields.runtimeDurationMs }
+        set { unique().fields.runtimeDurationMs = newValue }
     }
     public var producedBytes: Int? {
-        get { storage.producedBytes }
-        set { unique().producedBytes = newValue }
+        get { storage.fields.producedBytes }
+        set { unique().fields.producedBytes = newValue }
     }
     public var responseAt: Int64? {
-        get { storage.responseAt }
-        set { unique().responseAt = newValue }
+        get { storage.fields.responseAt }
+        set { unique().fields.responseAt = newValue }
     }
     public var agentFlushedAt: Int64? {
-        get { storage.agentFlushedAt }
-        set { unique().agentFlushedAt = newValue }
+        get { storage.fields.agentFlushedAt }
+        set { unique().fields.agentFlushedAt = newValue }
     }
     public var flushReason: FlushReason? {
-        get { storage.flushReason }
-        set { unique().flushReason = newValue }
+        get { storage.fields.flushReason }
+        set { unique().fields.flushReason = newValue }
     }
     public var releasedAt: Int64? {
-        get { storage.releasedAt }
-        set { unique().releasedAt = newValue }
+        get { storage.fields.releasedAt }
+        set { unique().fields.releasedAt = newValue }
     }
     public var durationMs: Double? {
-        get { storage.durationMs }
-        set { unique().durationMs = newValue }
+        get { storage.fields.durationMs }
+        set { unique().fields.durationMs = newValue }
     }
     public var billedDurationMs: Int? {
-        get { storage.billedDurationMs }
-        set { unique().billedDurationMs = newValue }
+        get { storage.fields.billedDurationMs }
+        set { unique().fields.billedDurationMs = newValue }
     }
     public var memorySizeMB: Int? {
-        get { storage.memorySizeMB }
-        set { unique().memorySizeMB = newValue }
+        get { storage.fields.memorySizeMB }
+        set { unique().fields.memorySizeMB = newValue }
     }
     public var maxMemoryUsedMB: Int? {
-        get { storage.maxMemoryUsedMB }
-        set { unique().maxMemoryUsedMB = newValue }
+        get { storage.fields.maxMemoryUsedMB }
+        set { unique().fields.maxMemoryUsedMB = newValue }
     }
     public var initDurationMs: Double? {
-        get { storage.initDurationMs }
-        set { unique().initDurationMs = newValue }
+        get { storage.fields.initDurationMs }
+        set { unique().fields.initDurationMs = newValue }
     }
     public var reportStatus: String? {
-        get { storage.reportStatus }
-        set { unique().reportStatus = newValue }
+        get { storage.fields.reportStatus }
+        set { unique().fields.reportStatus = newValue }
     }
     public var transactionID: String? {
-        get { storage.transactionID }
-        set { unique().transactionID = newValue }
+        get { storage.fields.transactionID }
+        set { unique().fields.transactionID = newValue }
     }
     /// Added to the stored count.
     public var agentEvents: Int {
-        get { storage.agentEvents }
-        set { unique().agentEvents = newValue }
+        get { storage.fields.agentEvents }
+        set { unique().fields.agentEvents = newValue }
     }
     /// Added to the stored count.
     public var agentBytes: Int {
-        get { storage.agentBytes }
-        set { unique().agentBytes = newValue }
+        get { storage.fields.agentBytes }
+        set { unique().fields.agentBytes = newValue }
     }
     /// Added to the stored count.
     public var logLines: Int {
-        get { storage.logLines }
-        set { unique().logLines = newValue }
+        get { storage.fields.logLines }
+        set { unique().fields.logLines = newValue }
     }
     /// The agent's partial transaction line, from which a later environment can make this invocation's proxy.
     public var registration: String? {
-        get { storage.registration }
-        set { unique().registration = newValue }
+        get { storage.fields.registration }
+        set { unique().fields.registration = newValue }
     }
     /// How many invocations were in flight when this one started, itself included (1 = it ran alone).
     public var inFlight: Int? {
-        get { storage.inFlight }
-        set { unique().inFlight = newValue }
+        get { storage.fields.inFlight }
+        set { unique().fields.inFlight = newValue }
     }
 
     /// The storage, copied first if another fact shares it.
     fileprivate mutating func unique() -> Storage {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
         return storage
     }
 
     public static func == (lhs: InvocationFact, rhs: InvocationFact) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.values == rhs.storage.values
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
     }
 
     // @unchecked Sendable: a Storage shared by two facts is never written (every setter goes through `unique()`,
-    // which copies a shared one first), so the values a thread reads cannot change under it.
+    // which copies a shared one first), so the fields a thread reads cannot change under it.
     fileprivate final class Storage: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    fileprivate struct Fields: Equatable {
         var requestID: String
         var environmentID: String?
         var functionARN: String?
@@ -261,80 +266,6 @@ public struct InvocationFact: Sendable, Equatable {
         var agentEvents: Int = 0
         var agentBytes: Int = 0
         var logLines: Int = 0
-        var registration: String?
-        var inFlight: Int?
-
-        init(requestID: String) { self.requestID = requestID }
-
-        func copy() -> Storage {
-            let copy = Storage(requestID: requestID)
-            copy.environmentID = environmentID
-            copy.functionARN = functionARN
-            copy.invokedAt = invokedAt
-            copy.deadlineAt = deadlineAt
-            copy.timeoutMs = timeoutMs
-            copy.traceID = traceID
-            copy.coldStart = coldStart
-            copy.startedAt = startedAt
-            copy.runtimeDoneAt = runtimeDoneAt
-            copy.status = status
-            copy.errorType = errorType
-            copy.runtimeDurationMs = runtimeDurationMs
-            copy.producedBytes = producedBytes
-            copy.responseAt = responseAt
-            copy.agentFlushedAt = agentFlushedAt
-            copy.flushReason = flushReason
-            copy.releasedAt = releasedAt
-            copy.durationMs = durationMs
-            copy.billedDurationMs = billedDurationMs
-            copy.memorySizeMB = memorySizeMB
-            copy.maxMemoryUsedMB = maxMemoryUsedMB
-            copy.initDurationMs = initDurationMs
-            copy.reportStatus = reportStatus
-            copy.transactionID = transactionID
-            copy.agentEvents = agentEvents
-            copy.agentBytes = agentBytes
-            copy.logLines = logLines
-            copy.registration = registration
-            copy.inFlight = inFlight
-            return copy
-        }
-
-        /// Every field, for `==`.
-        var values: Values {
-            Values(requestID: requestID, environmentID: environmentID, functionARN: functionARN, invokedAt: invokedAt, deadlineAt: deadlineAt, timeoutMs: timeoutMs, traceID: traceID, coldStart: coldStart, startedAt: startedAt, runtimeDoneAt: runtimeDoneAt, status: status, errorType: errorType, runtimeDurationMs: runtimeDurationMs, producedBytes: producedBytes, responseAt: responseAt, agentFlushedAt: agentFlushedAt, flushReason: flushReason, releasedAt: releasedAt, durationMs: durationMs, billedDurationMs: billedDurationMs, memorySizeMB: memorySizeMB, maxMemoryUsedMB: maxMemoryUsedMB, initDurationMs: initDurationMs, reportStatus: reportStatus, transactionID: transactionID, agentEvents: agentEvents, agentBytes: agentBytes, logLines: logLines, registration: registration, inFlight: inFlight)
-        }
-    }
-
-    fileprivate struct Values: Equatable {
-        var requestID: String
-        var environmentID: String?
-        var functionARN: String?
-        var invokedAt: Int64?
-        var deadlineAt: Int64?
-        var timeoutMs: Int?
-        var traceID: String?
-        var coldStart: Bool?
-        var startedAt: Int64?
-        var runtimeDoneAt: Int64?
-        var status: InvocationStatus?
-        var errorType: String?
-        var runtimeDurationMs: Double?
-        var producedBytes: Int?
-        var responseAt: Int64?
-        var agentFlushedAt: Int64?
-        var flushReason: FlushReason?
-        var releasedAt: Int64?
-        var durationMs: Double?
-        var billedDurationMs: Int?
-        var memorySizeMB: Int?
-        var maxMemoryUsedMB: Int?
-        var initDurationMs: Double?
-        var reportStatus: String?
-        var transactionID: String?
-        var agentEvents: Int
-        var agentBytes: Int
-        var logLines: Int
         var registration: String?
         var inFlight: Int?
     }
@@ -480,35 +411,35 @@ extension InvocationFact {
         // Field by field on the storages: one uniqueness check instead of thirty.
         let target = unique()
         let from = later.storage
-        target.environmentID = from.environmentID ?? target.environmentID
-        target.functionARN = from.functionARN ?? target.functionARN
-        target.invokedAt = from.invokedAt ?? target.invokedAt
-        target.deadlineAt = from.deadlineAt ?? target.deadlineAt
-        target.timeoutMs = from.timeoutMs ?? target.timeoutMs
-        target.traceID = from.traceID ?? target.traceID
-        target.coldStart = from.coldStart ?? target.coldStart
-        target.startedAt = from.startedAt ?? target.startedAt
-        target.runtimeDoneAt = from.runtimeDoneAt ?? target.runtimeDoneAt
-        target.status = from.status ?? target.status
-        target.errorType = from.errorType ?? target.errorType
-        target.runtimeDurationMs = from.runtimeDurationMs ?? target.runtimeDurationMs
-        target.producedBytes = from.producedBytes ?? target.producedBytes
-        target.responseAt = from.responseAt ?? target.responseAt
-        target.agentFlushedAt = from.agentFlushedAt ?? target.agentFlushedAt
-        target.flushReason = from.flushReason ?? target.flushReason
-        target.releasedAt = from.releasedAt ?? target.releasedAt
-        target.durationMs = from.durationMs ?? target.durationMs
-        target.billedDurationMs = from.billedDurationMs ?? target.billedDurationMs
-        target.memorySizeMB = from.memorySizeMB ?? target.memorySizeMB
-        target.maxMemoryUsedMB = from.maxMemoryUsedMB ?? target.maxMemoryUsedMB
-        target.initDurationMs = from.initDurationMs ?? target.initDurationMs
-        target.reportStatus = from.reportStatus ?? target.reportStatus
-        target.transactionID = from.transactionID ?? target.transactionID
-        target.agentEvents += from.agentEvents
-        target.agentBytes += from.agentBytes
-        target.logLines += from.logLines
-        target.registration = from.registration ?? target.registration
-        target.inFlight = from.inFlight ?? target.inFlight
+        target.fields.environmentID = from.fields.environmentID ?? target.fields.environmentID
+        target.fields.functionARN = from.fields.functionARN ?? target.fields.functionARN
+        target.fields.invokedAt = from.fields.invokedAt ?? target.fields.invokedAt
+        target.fields.deadlineAt = from.fields.deadlineAt ?? target.fields.deadlineAt
+        target.fields.timeoutMs = from.fields.timeoutMs ?? target.fields.timeoutMs
+        target.fields.traceID = from.fields.traceID ?? target.fields.traceID
+        target.fields.coldStart = from.fields.coldStart ?? target.fields.coldStart
+        target.fields.startedAt = from.fields.startedAt ?? target.fields.startedAt
+        target.fields.runtimeDoneAt = from.fields.runtimeDoneAt ?? target.fields.runtimeDoneAt
+        target.fields.status = from.fields.status ?? target.fields.status
+        target.fields.errorType = from.fields.errorType ?? target.fields.errorType
+        target.fields.runtimeDurationMs = from.fields.runtimeDurationMs ?? target.fields.runtimeDurationMs
+        target.fields.producedBytes = from.fields.producedBytes ?? target.fields.producedBytes
+        target.fields.responseAt = from.fields.responseAt ?? target.fields.responseAt
+        target.fields.agentFlushedAt = from.fields.agentFlushedAt ?? target.fields.agentFlushedAt
+        target.fields.flushReason = from.fields.flushReason ?? target.fields.flushReason
+        target.fields.releasedAt = from.fields.releasedAt ?? target.fields.releasedAt
+        target.fields.durationMs = from.fields.durationMs ?? target.fields.durationMs
+        target.fields.billedDurationMs = from.fields.billedDurationMs ?? target.fields.billedDurationMs
+        target.fields.memorySizeMB = from.fields.memorySizeMB ?? target.fields.memorySizeMB
+        target.fields.maxMemoryUsedMB = from.fields.maxMemoryUsedMB ?? target.fields.maxMemoryUsedMB
+        target.fields.initDurationMs = from.fields.initDurationMs ?? target.fields.initDurationMs
+        target.fields.reportStatus = from.fields.reportStatus ?? target.fields.reportStatus
+        target.fields.transactionID = from.fields.transactionID ?? target.fields.transactionID
+        target.fields.agentEvents += from.fields.agentEvents
+        target.fields.agentBytes += from.fields.agentBytes
+        target.fields.logLines += from.fields.logLines
+        target.fields.registration = from.fields.registration ?? target.fields.registration
+        target.fields.inFlight = from.fields.inFlight ?? target.fields.inFlight
     }
 }
 
