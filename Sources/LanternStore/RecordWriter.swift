@@ -257,39 +257,17 @@ final class RecordWriter {
         var slots: [Slot] = []
         slots.reserveCapacity(batch.count)
         var facts: [(fact: InvocationFact, count: Int)] = []
-        // An invocation's facts come close together, so a look back over the last few open requests finds most
-        // without hashing the id; a batch with more open than that (a burst, many at once, reports arriving a
-        // batch late) builds the table.
-        var table: [String: Int]?
-        let lookBack = 8
+        var index: [String: Int] = [:]
         for record in batch {
             guard case .invocation(let fact) = record else {
                 slots.append(.record(record))
                 continue
             }
-            var found: Int?
-            var candidate = facts.count - 1
-            while candidate >= 0, candidate >= facts.count - lookBack {
-                if facts[candidate].fact.requestID == fact.requestID {
-                    found = candidate
-                    break
-                }
-                candidate -= 1
-            }
-            if found == nil, facts.count > lookBack {
-                if table == nil {
-                    var built: [String: Int] = [:]
-                    built.reserveCapacity(facts.count * 2)
-                    for (at, entry) in facts.enumerated() { built[entry.fact.requestID] = at }
-                    table = built
-                }
-                found = table![fact.requestID]
-            }
-            if let at = found {
+            if let at = index[fact.requestID] {
                 facts[at].fact.absorb(fact)
                 facts[at].count += 1
             } else {
-                table?[fact.requestID] = facts.count
+                index[fact.requestID] = facts.count
                 slots.append(.fact(facts.count))
                 facts.append((fact, 1))
             }
